@@ -1,0 +1,150 @@
+/**
+ * Log timestamps carry local wall time without a zone (Asterisk, FreeSWITCH, syslog) and often without a year
+ * (`%b %e %T`). The parse context supplies both the zone and a reference instant from which the year is
+ * inferred; nothing here reads the wall clock.
+ */
+
+export interface TimeContext {
+  /** IANA zone name (`Europe/Berlin`), `UTC`, or `local` for the zone of this process. */
+  timezone: string;
+  /** Epoch ms near the records: for a live tail, now; for a replay, the file's modification time. */
+  referenceTime: number;
+}
+
+const MONTHS: Record<string, number> = {
+  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+};
+
+const offsetCache = new Map<string, number>();
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function zoneFormatter(timezone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    });
+    formatters.set(timezone, f);
+  }
+  return f;
+}
+
+/** True if the zone name is one this runtime knows. */
+export function isValidTimezone(timezone: string): boolean {
+  if (timezone === 'local' || timezone === 'UTC') return true;
+  try {
+    zoneFormatter(timezone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Offset of the zone from UTC at an instant, in ms (east positive). Cached per zone and hour. */
+function zoneOffset(timezone: string, at: number): number {
+  const key = `${timezone}|${Math.floor(at / 3_600_000)}`;
+  const cached = offsetCache.get(key);
+  if (cached !== undefined) return cached;
+  const parts = zoneFormatter(timezone).formatToParts(new Date(at));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const offset = wall - Math.floor(at / 1000) * 1000;
+  if (offsetCache.size > 10_000) offsetCache.clear();
+  offsetCache.set(key, offset);
+  return offset;
+}
+
+/** Epoch ms of a wall-clock time in a zone. */
+export function wallTimeToEpoch(
+  timezone: string, year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number,
+): number {
+  if (timezone === 'UTC') return Date.UTC(year, month, day, hour, minute, second, ms);
+  if (timezone === 'local') return new Date(year, month, day, hour, minute, second, ms).getTime();
+  const guess = Date.UTC(year, month, day, hour, minute, second, ms);
+  const first = guess - zoneOffset(timezone, guess);
+  const second2 = guess - zoneOffset(timezone, first);
+  return second2;
+}
+
+const ISO_LIKE = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(?:\s*(Z|[+-]\d\d:?\d\d))?$/;
+const BSD = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?$/;
+const MONTH_DAY = /^(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?$/;
+const SEC_USEC = /^(\d{9,11})-(\d{1,6})$/;
+
+function fraction(text: string | undefined): number {
+  if (!text) return 0;
+  return Math.floor(Number(text.padEnd(3, '0').slice(0, 3)));
+}
+
+/** Picks the year for a yearless date so that it does not lie more than two days after the reference. */
+function inferYear(ctx: TimeContext, month: number, day: number, build: (year: number) => number): number {
+  const refYear = new Date(ctx.referenceTime).getUTCFullYear();
+  const candidate = build(refYear);
+  if (candidate > ctx.referenceTime + 2 * 86_400_000) return build(refYear - 1);
+  if (candidate < ctx.referenceTime - 340 * 86_400_000 && month === 0 && day < 32) return build(refYear + 1);
+  return candidate;
+}
+
+/**
+ * Parses the timestamp forms that VoIP servers write: `%F %T[.%q]`, ISO 8601 with an optional offset,
+ * `%b %e %T[.%q]` (syslog and Asterisk's default), FreeSWITCH's `MM-DD HH:MM:SS.uuuuuu`, and Asterisk 1.8-11's
+ * `sec-usec`. Returns epoch ms, or null when the text is none of these.
+ */
+export function parseTimestamp(text: string, ctx: TimeContext): number | null {
+  let m = ISO_LIKE.exec(text);
+  if (m) {
+    const [, y, mo, d, h, mi, s, frac, zone] = m;
+    const ms = fraction(frac);
+    if (zone) {
+      const utc = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms);
+      if (zone === 'Z') return utc;
+      const sign = zone[0] === '-' ? -1 : 1;
+      const digits = zone.replace(':', '');
+      const offset = sign * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5))) * 60_000;
+      return utc - offset;
+    }
+    return wallTimeToEpoch(ctx.timezone, +y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms);
+  }
+  m = BSD.exec(text);
+  if (m) {
+    const month = MONTHS[m[1] as string];
+    if (month === undefined) return null;
+    const [, , d, h, mi, s, frac] = m;
+    return inferYear(ctx, month, +d!, (year) => wallTimeToEpoch(ctx.timezone, year, month, +d!, +h!, +mi!, +s!, fraction(frac)));
+  }
+  m = MONTH_DAY.exec(text);
+  if (m) {
+    const [, mo, d, h, mi, s, frac] = m;
+    return inferYear(ctx, +mo! - 1, +d!, (year) => wallTimeToEpoch(ctx.timezone, year, +mo! - 1, +d!, +h!, +mi!, +s!, fraction(frac)));
+  }
+  m = SEC_USEC.exec(text);
+  if (m) return Number(m[1]) * 1000 + Math.floor(Number(m[2]) / 1000);
+  return null;
+}
+
+/**
+ * A one-entry memo around parseTimestamp: consecutive log lines mostly share their timestamp text, and the
+ * full parse costs more than the rest of a line's work.
+ */
+export class TimestampCache {
+  private lastText = '';
+  private lastValue: number | null = null;
+  private lastTz = '';
+  private lastRef = Number.NaN;
+
+  /** The reference only decides the year of yearless dates, so small moves of it keep the memo. */
+  parse(text: string, ctx: TimeContext): number | null {
+    if (
+      text === this.lastText && ctx.timezone === this.lastTz && Math.abs(ctx.referenceTime - this.lastRef) < 86_400_000
+    ) {
+      return this.lastValue;
+    }
+    this.lastText = text;
+    this.lastTz = ctx.timezone;
+    this.lastRef = ctx.referenceTime;
+    this.lastValue = parseTimestamp(text, ctx);
+    return this.lastValue;
+  }
+}
