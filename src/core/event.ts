@@ -56,6 +56,8 @@ export interface SecurityEvent {
   /** Source id and node that produced the record, e.g. `pbx1/ast`. Filled in by the pipeline. */
   sensor?: string;
   evidence: Evidence;
+  /** Id of the parser pattern that produced the event, e.g. `chan_sip-register-failed`. */
+  pattern?: string;
   /** The server's own reason text, e.g. `Wrong password`, `No matching endpoint found`. */
   reason?: string;
   /** Set when the line shows injection: `ip` is then absent and `candidates` lists every address seen. */

@@ -20,6 +20,8 @@ export interface LineParser {
   /** The format name used in config and on the command line, e.g. `asterisk`. */
   readonly format: string;
   readonly server: Server;
+  /** Ids of every pattern this parser knows; each needs a matching sample and a near miss (parsers/samples.ts). */
+  readonly patterns: readonly string[];
   parse(line: string, ctx: ParseContext): readonly SecurityEvent[];
 }
 
