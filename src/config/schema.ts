@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { EVENT_KINDS, EVIDENCE_CLASSES } from '../core/event.js';
+import { parseDuration } from '../core/duration.js';
+import { parseCidr } from '../core/ip.js';
+import { isValidTimezone } from '../core/time.js';
+
+/**
+ * The one configuration schema. Unknown keys are errors, defaults live here, and every message names what
+ * was expected. Durations are written as `30s`, `5m`, `1h`, `7d` and come out as milliseconds.
+ */
+
+export const BUILTIN_FORMATS = ['asterisk', 'asterisk-security', 'freeswitch', 'kamailio', 'opensips'] as const;
+
+const DURATION_TEXT = /^\d+(?:\.\d+)?(?:ms|s|m|h|d|w)$/;
+const durationText = () =>
+  z.string().regex(DURATION_TEXT, 'expected a duration such as 30s, 5m, 1h, 7d').transform(parseDuration);
+const duration = (fallback: string) => durationText().prefault(fallback);
+
+const timezone = z.string().refine(isValidTimezone, 'expected an IANA time zone such as Europe/Berlin, or UTC, or local');
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, 'expected a name of letters, digits, - and _');
+
+/** An address, a prefix, or `file:/path` with one of those per line (reloaded when the file changes). */
+const addressEntry = z.string().refine(
+  (text) => {
+    if (text.startsWith('file:')) return text.length > 5;
+    try {
+      parseCidr(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  'expected an IPv4/IPv6 address, a prefix such as 10.0.0.0/8, or file:/path/to/list',
+);
+
+const fileSource = z.strictObject({
+  id: name,
+  type: z.literal('file'),
+  path: z.string().min(1),
+  format: name.describe('a built-in format (asterisk, asterisk-security, freeswitch, kamailio, opensips) or a name under formats'),
+  timezone: timezone.optional().describe('zone of the timestamps in this log; default: the top-level timezone'),
+  startAt: z.enum(['end', 'start']).default('end').describe('where to begin when no position is saved'),
+});
+
+const customPattern = z.strictObject({
+  id: name.optional(),
+  regex: z.string().min(1).describe('a JavaScript regex with named groups: ip (required), port, account, destination, at, userAgent'),
+  kind: z.enum(EVENT_KINDS),
+  evidence: z.enum(EVIDENCE_CLASSES).default('spoofable'),
+});
+
+const customFormat = z.strictObject({
+  extends: z.enum(BUILTIN_FORMATS).optional().describe('try this built-in format after the custom patterns'),
+  patterns: z.array(customPattern).min(1),
+});
+
+const rule = z.strictObject({
+  on: z.array(z.enum(EVENT_KINDS)).min(1),
+  key: z.enum(['ip', 'account']).default('ip').describe('ip bans the address; account only reports'),
+  distinct: z.enum(['account', 'destination']).optional().describe('count distinct values instead of events'),
+  threshold: z.number().int().min(1).max(100_000),
+  window: duration('1m'),
+  ban: duration('1h'),
+  evidence: z.enum(['any', 'verified']).default('any').describe('verified: ban only on evidence that proves the source'),
+  dryRun: z.boolean().default(false),
+  enabled: z.boolean().default(true),
+});
+
+export const DEFAULT_RULES: Record<string, z.input<typeof rule>> = {
+  bruteforce: { on: ['auth-failure', 'unknown-account', 'acl-denied'], key: 'ip', threshold: 5, window: '1m', ban: '1h' },
+  enumeration: { on: ['unknown-account'], key: 'ip', distinct: 'account', threshold: 3, window: '5m', ban: '24h' },
+  'dialplan-probe': { on: ['dialplan-miss'], key: 'ip', threshold: 3, window: '10m', ban: '24h' },
+  scanner: { on: ['scanner'], key: 'ip', threshold: 1, window: '1m', ban: '7d' },
+  flood: { on: ['flood'], key: 'ip', threshold: 1, window: '1m', ban: '1h' },
+};
+
+export const configSchema = z.strictObject({
+  node: name.optional().describe('this node\'s name in decisions and events; default: the host name'),
+  timezone: timezone.default('local').describe('zone of log timestamps that carry none'),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+  store: z
+    .strictObject({
+      sqlite: z.string().min(1).default('/var/lib/sipwarden/sipwarden.db'),
+      retention: z
+        .strictObject({
+          maxAge: duration('30d'),
+          maxEvents: z.number().int().min(1000).default(5_000_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  sources: z.array(fileSource).default([]),
+  formats: z.record(name, customFormat).default({}),
+  allow: z.array(addressEntry).default(['127.0.0.0/8', '::1']).describe('never banned'),
+  trunks: z.array(addressEntry).default([]).describe('trunks and customers: never banned on spoofable evidence'),
+  rules: z.record(name, rule).prefault(() => structuredClone(DEFAULT_RULES)),
+  escalation: z
+    .strictObject({
+      factor: z.number().min(1).max(100).default(2),
+      max: duration('30d'),
+      window: duration('30d').describe('earlier bans of the same address inside this window raise the level'),
+    })
+    .prefault({}),
+  'known-good': z.strictObject({ remember: duration('30d') }).prefault({}),
+  budget: z
+    .strictObject({
+      spoofable: z
+        .strictObject({ max: z.number().int().min(0).default(100), per: duration('1m') })
+        .prefault({})
+        .describe('at most max bans on spoofable evidence per period; past it, findings are reported, not banned'),
+    })
+    .prefault({}),
+  scope: z
+    .strictObject({
+      ipv4: z.number().int().min(8).max(32).default(32),
+      ipv6: z.number().int().min(16).max(128).default(128),
+    })
+    .prefault({})
+    .describe('prefix length banned for one offending address'),
+  enforce: z
+    .strictObject({
+      backend: z.enum(['dry-run']).default('dry-run'),
+      dryRun: z.boolean().default(false).describe('record decisions without enforcing any of them'),
+      journal: z.string().min(1).optional().describe('dry-run: append what would be done to this NDJSON file'),
+    })
+    .prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type RuleConfig = z.output<typeof rule>;
+export type FileSourceConfig = z.output<typeof fileSource>;
+export type CustomFormatConfig = z.output<typeof customFormat>;
+
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+}

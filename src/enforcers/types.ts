@@ -1,0 +1,48 @@
+/** One ban as an enforcer applies it. */
+export interface BanEntry {
+  /** Canonical address or prefix. */
+  target: string;
+  /** Epoch ms; null means permanent. Kernel backends turn it into an in-kernel timeout. */
+  expiresAt: number | null;
+  decisionId?: number;
+}
+
+export type EnforcementChange = ({ op: 'ban' } & BanEntry) | { op: 'unban'; target: string; decisionId?: number };
+
+export interface BanState {
+  banned: boolean;
+  expiresAt?: number | null;
+  /** Packets dropped by this ban, where the backend counts them. */
+  packets?: number;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  /** True if objects were missing and have been recreated (the caller logs it). */
+  repaired: boolean;
+  detail: string;
+}
+
+/**
+ * An enforcer applies decisions (sshguard's init/block/release/flush/fin, batched).
+ *
+ * Contract (every enforcer passes enforcers/contract.ts):
+ * - `init` creates what the enforcer owns and nothing else; it is idempotent.
+ * - `apply` takes a batch; banning an address that is already banned extends it to the new expiry, and
+ *   unbanning one that is not banned is a no-op. It never throws for one bad entry: it applies the rest and
+ *   throws SW_ERR_ENFORCER at the end naming what failed.
+ * - `reconcile` makes the enforced set equal to `active` exactly (start-up, and after repairs).
+ * - `verify` checks that its objects still exist, at a cost that does not grow with the number of bans,
+ *   and repairs them (followed by a reconcile from the caller when `repaired`).
+ * - `lookup` answers for one address in O(1).
+ * - The caller serialises calls; an enforcer need not be re-entrant.
+ */
+export interface Enforcer {
+  readonly name: string;
+  init(): Promise<void>;
+  apply(changes: readonly EnforcementChange[], now: number): Promise<void>;
+  reconcile(active: readonly BanEntry[], now: number): Promise<void>;
+  verify(): Promise<VerifyResult>;
+  lookup(ip: string, now: number): Promise<BanState>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,121 @@
+import type { Config } from '../config/schema.js';
+import { FAILURE_KINDS, type EventKind, type SecurityEvent } from '../core/event.js';
+import { RuleEngine, rulesFromConfig, type Finding } from '../detectors/rules/index.js';
+import { AddressList, type ListProblem } from '../policy/address-list.js';
+import { KnownGood } from '../policy/known-good.js';
+import { Policy } from '../policy/policy.js';
+import type { NewDecision } from '../store/types.js';
+
+export interface AnalyzerHooks {
+  onListProblem?: (problem: ListProblem) => void;
+  onListReload?: (file: string, size: number) => void;
+  onBudgetExhausted?: (at: number, used: number) => void;
+}
+
+export interface AnalyzerStats {
+  events: number;
+  byKind: Partial<Record<EventKind, number>>;
+  findings: Record<string, number>;
+  tampered: number;
+  knownGoodFailures: number;
+}
+
+export interface Outcome {
+  decisions: NewDecision[];
+  findings: Finding[];
+  /** Set when the event taught a new (ip, account) success. */
+  learned?: { ip: string; account: string; at: number };
+}
+
+const NOTHING: Outcome = Object.freeze({ decisions: [], findings: [] }) as Outcome;
+const FAILURES = new Set<EventKind>(FAILURE_KINDS);
+
+/**
+ * events -> known-good filter -> rules -> policy, synchronously and in memory. `sipwarden test` runs it over a
+ * replay with the events' own time as "now"; the daemon runs it live and persists what it returns.
+ *
+ * Failures for an (ip, account) pair that authenticated recently go to a shadow engine with the same rules:
+ * if they would have banned, the result is a "misconfigured device" report instead. Failures for other
+ * accounts from that address still count (enumeration from a customer's NAT is still enumeration).
+ */
+export class Analyzer {
+  readonly engine: RuleEngine;
+  readonly policy: Policy;
+  readonly knownGood: KnownGood;
+  readonly allow: AddressList;
+  readonly trunks: AddressList;
+  readonly stats: AnalyzerStats = { events: 0, byKind: {}, findings: {}, tampered: 0, knownGoodFailures: 0 };
+  private readonly shadow: RuleEngine;
+
+  constructor(config: Config, hooks: AnalyzerHooks = {}) {
+    const rules = rulesFromConfig(config);
+    this.engine = new RuleEngine(rules);
+    this.shadow = new RuleEngine(rules.filter((r) => r.key === 'ip' && !r.distinct));
+    this.knownGood = new KnownGood(config['known-good'].remember);
+    this.allow = new AddressList('allow', config.allow, hooks.onListProblem, hooks.onListReload);
+    this.trunks = new AddressList('trunks', config.trunks, hooks.onListProblem, hooks.onListReload);
+    this.policy = new Policy({
+      allow: this.allow,
+      trunks: this.trunks,
+      knownGood: this.knownGood,
+      escalation: config.escalation,
+      budget: config.budget,
+      scope: config.scope,
+      dryRun: config.enforce.dryRun,
+      ...(config.node ? { sensor: config.node } : {}),
+      ...(hooks.onBudgetExhausted ? { onBudgetExhausted: hooks.onBudgetExhausted } : {}),
+    });
+  }
+
+  /** Processes one event. `now` is wall time in the daemon and the event's time in a replay. */
+  process(event: SecurityEvent, now: number = event.at): Outcome {
+    const stats = this.stats;
+    stats.events++;
+    stats.byKind[event.kind] = (stats.byKind[event.kind] ?? 0) + 1;
+    if (event.kind === 'tampered') {
+      stats.tampered++;
+      return NOTHING;
+    }
+    let learned: Outcome['learned'];
+    if (event.kind === 'auth-success' && event.ip && event.account) {
+      this.knownGood.remember(event.ip, event.account, event.at);
+      learned = { ip: event.ip, account: event.account, at: event.at };
+    }
+    if (
+      FAILURES.has(event.kind) && event.ip && event.account !== undefined &&
+      this.knownGood.lastSuccess(event.ip, event.account, event.at) !== undefined
+    ) {
+      stats.knownGoodFailures++;
+      const decisions: NewDecision[] = [];
+      const findings = this.shadow.observe(event);
+      for (const finding of findings) {
+        const decision = this.policy.decideKnownGood(finding, now);
+        if (decision) decisions.push(decision);
+      }
+      return { decisions, findings };
+    }
+    const findings = this.engine.observe(event);
+    if (findings.length === 0) return learned ? { decisions: [], findings, learned } : NOTHING;
+    const decisions: NewDecision[] = [];
+    for (const finding of findings) {
+      stats.findings[finding.rule.name] = (stats.findings[finding.rule.name] ?? 0) + 1;
+      const decision = this.policy.decide(finding, now);
+      if (decision) decisions.push(decision);
+    }
+    return learned ? { decisions, findings, learned } : { decisions, findings };
+  }
+
+  /** Periodic housekeeping: idle detector keys, old known-good pairs, escalation history. */
+  sweep(now: number): void {
+    this.engine.sweep();
+    this.shadow.sweep();
+    this.knownGood.sweep(now);
+    this.policy.sweep(now);
+    this.policy.active.expire(now);
+  }
+
+  close(): void {
+    this.allow.stop();
+    this.trunks.stop();
+  }
+}
