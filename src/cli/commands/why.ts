@@ -1,0 +1,143 @@
+import type { Config } from '../../config/schema.js';
+import { formatDuration } from '../../core/duration.js';
+import { formatCidr, parseCidr } from '../../core/ip.js';
+import { RuleEngine, rulesFromConfig } from '../../detectors/rules/index.js';
+import { AddressList } from '../../policy/address-list.js';
+import type { Decision, Store, StoredEvent } from '../../store/types.js';
+import { openStore, requireConfig } from '../context.js';
+import { count, expiry, shellQuote, when } from '../format.js';
+
+export interface WhyOptions {
+  config?: string;
+  json?: boolean;
+}
+
+type Target = { kind: 'ip'; ip: string } | { kind: 'cidr'; cidr: string } | { kind: 'account'; account: string };
+
+function classify(text: string): Target {
+  try {
+    const cidr = parseCidr(text);
+    const full = cidr.prefix === (cidr.family === 4 ? 32 : 128);
+    return full ? { kind: 'ip', ip: cidr.network } : { kind: 'cidr', cidr: formatCidr(cidr) };
+  } catch {
+    return { kind: 'account', account: text };
+  }
+}
+
+function isActive(d: Decision, now: number): boolean {
+  return d.action === 'ban' && !d.dryRun && d.revokedAt === undefined && (d.expiresAt == null || d.expiresAt > now);
+}
+
+function eventLine(e: StoredEvent): string {
+  const who = [e.account && `account ${e.account}`, e.destination && `to ${e.destination}`].filter(Boolean).join(' ');
+  const where = e.ip ? `${e.ip}${e.port ? `:${e.port}` : ''}` : 'no trusted address';
+  return `  ${when(e.at)}  ${e.kind.padEnd(15)} ${where}  ${who}${e.reason ? `  "${e.reason}"` : ''}  [${e.evidence}${e.sensor ? `, ${e.sensor}` : ''}]`;
+}
+
+/** The story of one address, prefix or account, in one screen. */
+export async function explain(store: Store, config: Config, text: string, now: number): Promise<string> {
+  const target = classify(text);
+  const query = target.kind === 'ip' ? { ip: target.ip } : target.kind === 'cidr' ? { cidr: target.cidr } : { account: target.account };
+  const label = target.kind === 'ip' ? target.ip : target.kind === 'cidr' ? target.cidr : `account ${target.account}`;
+  const decisions = await store.decisionsFor(query, 50);
+  const active = decisions.filter((d) => isActive(d, now));
+  const counts = await store.countEvents(query);
+  const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+  const out: string[] = [];
+
+  if (active.length > 0) {
+    for (const d of active) {
+      out.push(`${label}: BANNED (${d.target}) until ${expiry(d.expiresAt, now)}`);
+      out.push(`  decision ${d.id}, ${d.origin === 'manual' ? `manual ban by ${d.actor ?? '?'}` : `rule ${d.rule}`}, ${when(d.at)}: ${d.reason}`);
+      const level = d.level === 0 ? 'first ban' : `repeat offender: ban #${d.level + 1} in ${formatDuration(config.escalation.window)}`;
+      out.push(`  escalation level ${d.level} (${level}); evidence ${d.evidence}; ${d.eventCount} events`);
+      out.push('  packets dropped: not counted by the dry-run enforcer');
+    }
+  } else {
+    out.push(`${label}: not banned.`);
+  }
+
+  const latest = decisions[0];
+  const shown = active[0] ?? latest;
+  if (shown) {
+    out.push('', `Policy path of decision ${shown.id} (${shown.action}${shown.dryRun ? ', dry-run' : ''}):`);
+    for (const step of shown.policy) {
+      const mark = step.result === 'pass' ? 'pass ' : step.result === 'block' ? 'BLOCK' : 'info ';
+      out.push(`  ${mark} ${step.check.padEnd(11)} ${step.detail}`);
+    }
+  }
+
+  if (target.kind !== 'account') {
+    const ip = target.kind === 'ip' ? target.ip : target.cidr.split('/')[0] as string;
+    const allow = new AddressList('allow', config.allow);
+    const trunks = new AddressList('trunks', config.trunks);
+    const allowed = allow.match(ip);
+    const trunk = trunks.match(ip);
+    out.push('', `Allowlisted: ${allowed ? `yes (${allowed}), never banned` : 'no'}.  Trunk/customer list: ${trunk ? `yes (${trunk})` : 'no'}.`);
+    const pairs = await store.knownGood({ ip, since: now - config['known-good'].remember });
+    out.push(pairs.length > 0
+      ? `Known-good: ${pairs.map((p) => `${p.account} (last ${when(p.lastSeen)})`).join(', ')}; failures for these accounts are reported as a misconfigured device, not banned.`
+      : 'Known-good: no account authenticated from here recently.');
+  } else {
+    const pairs = await store.knownGood({ account: target.account, since: now - config['known-good'].remember });
+    out.push('', pairs.length > 0 ? `Authenticated from: ${pairs.map((p) => `${p.ip} (last ${when(p.lastSeen)}, ${p.count}x)`).join(', ')}` : 'No recent successful authentication.');
+  }
+
+  const kinds = Object.entries(counts).map(([k, n]) => `${k} ${count(n ?? 0)}`).join(', ');
+  out.push('', `Events stored: ${count(total)}${total > 0 ? ` (${kinds})` : ''}`);
+  const events = await store.events({ ...query, limit: 200 });
+  const oldestFirst = [...events].reverse();
+  const sample = oldestFirst.length <= 8 ? oldestFirst : [...oldestFirst.slice(0, 4), ...oldestFirst.slice(-4)];
+  sample.forEach((e, i) => {
+    if (oldestFirst.length > 8 && i === 4) out.push(`  ... ${count(total - 8)} more ...`);
+    out.push(eventLine(e));
+  });
+
+  if (target.kind === 'ip' && active.length === 0) {
+    out.push('', 'Distance to a ban (events inside each rule\'s window, now):');
+    const engine = new RuleEngine(rulesFromConfig(config).filter((r) => r.key === 'ip'));
+    for (const e of oldestFirst) if (e.at > now - 86_400_000) engine.observe(e);
+    for (const p of engine.progress(target.ip, now)) {
+      out.push(`  ${p.rule.name.padEnd(15)} ${p.count}/${p.rule.threshold} ${p.rule.distinct ? `distinct ${p.rule.distinct}s ` : ''}in ${formatDuration(p.rule.windowMs)} (${p.rule.on.join(', ')})${p.count > 0 ? ` - ${p.rule.threshold - p.count} more to a ${formatDuration(p.rule.banMs)} ban` : ''}`);
+    }
+  }
+
+  const past = decisions.filter((d) => !isActive(d, now)).slice(0, 5);
+  if (past.length > 0) {
+    out.push('', 'Earlier decisions:');
+    for (const d of past) {
+      const state = d.revokedAt !== undefined ? `revoked ${when(d.revokedAt)} by ${d.revokedBy}: ${d.revokeReason}` : d.action === 'report' ? 'reported, not banned' : d.dryRun ? 'dry-run' : `expired ${d.expiresAt ? when(d.expiresAt) : ''}`;
+      out.push(`  #${d.id} ${when(d.at)} ${d.action} ${d.target} (${d.rule ?? d.origin}): ${d.reason} [${state}]`);
+    }
+  }
+  const audit = await store.auditFor(active[0]?.target ?? (target.kind === 'account' ? target.account : label), 5);
+  if (audit.length > 0) {
+    out.push('', 'Audit:');
+    for (const a of audit) out.push(`  ${when(a.at)} ${a.actor} ${a.action} ${a.target}: ${a.reason}${a.detail ? ` (${a.detail})` : ''}`);
+  }
+  if (active.length > 0) {
+    out.push('', `Undo: sipwarden unban ${active[0]?.target} --reason ${shellQuote('customer verified')}`);
+  }
+  return out.join('\n');
+}
+
+export async function whyCommand(text: string, options: WhyOptions): Promise<void> {
+  const config = requireConfig(options.config);
+  const store = openStore(config);
+  try {
+    const now = Date.now();
+    if (options.json) {
+      const target = classify(text);
+      const query = target.kind === 'ip' ? { ip: target.ip } : target.kind === 'cidr' ? { cidr: target.cidr } : { account: target.account };
+      const decisions = await store.decisionsFor(query, 50);
+      process.stdout.write(`${JSON.stringify({
+        target: text, banned: decisions.some((d) => isActive(d, now)), decisions,
+        counts: await store.countEvents(query), events: await store.events({ ...query, limit: 20 }),
+      })}\n`);
+      return;
+    }
+    process.stdout.write(`${await explain(store, config, text, now)}\n`);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { DEFAULT_CONFIG_PATH, defaultConfig, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { swError } from '../core/errors.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import type { Store } from '../store/types.js';
+
+/** The config file a command uses: --config, then $SIPWARDEN_CONFIG, then /etc/sipwarden/sipwarden.yaml. */
+export function configPath(option: string | undefined): string {
+  return option ?? process.env.SIPWARDEN_CONFIG ?? DEFAULT_CONFIG_PATH;
+}
+
+export function requireConfig(option: string | undefined): Config {
+  return loadConfig(configPath(option));
+}
+
+/** For parse/test: the given config, or the built-in defaults when none is given and none is installed. */
+export function optionalConfig(option: string | undefined): Config {
+  const path = configPath(option);
+  if (option === undefined && !existsSync(path)) return defaultConfig();
+  return loadConfig(path);
+}
+
+export function openStore(config: Config): Store {
+  return openSqliteStore(config.store.sqlite);
+}
+
+/** Who made a manual change, for the audit trail: --actor, else the invoking (sudo) user at this host. */
+export function actorName(option: string | undefined): string {
+  if (option) return option;
+  const user = process.env.SUDO_USER ?? safeUser();
+  return `${user}@${hostname().split('.')[0]}`;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function requireReason(reason: string | undefined, command: string): string {
+  if (!reason || reason.trim() === '') throw swError('SW_ERR_ARGUMENT', `${command} needs --reason "..." (it goes into the audit trail)`);
+  return reason.trim();
+}

@@ -1,0 +1,218 @@
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { describeError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { DryRunEnforcer } from '../enforcers/dry-run/index.js';
+import type { EnforcementChange, Enforcer } from '../enforcers/types.js';
+import { Analyzer } from '../pipeline/analyzer.js';
+import { supervise } from '../sources/supervisor.js';
+import type { Decision, NewDecision, Store } from '../store/types.js';
+import { EventWriter } from './event-writer.js';
+import { bindSources, parseBatch, type BoundSource } from './sources.js';
+
+export interface DaemonOptions {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  clock: Clock;
+  enforcer?: Enforcer;
+  /** Read every source from its start when no position is saved (`run --from-start`). */
+  fromStart?: boolean;
+}
+
+const SYNC_MS = 1000;
+const VERIFY_MS = 5000;
+const SWEEP_MS = 60_000;
+const PRUNE_MS = 10 * 60_000;
+
+/**
+ * The daemon: sources -> parsers -> analyzer -> enforcer, with the store behind. Bans reach the enforcer
+ * before they are written to the store, because the ban is what the operator is waiting for; a crash in
+ * between is repaired by the reconcile at the next start.
+ */
+export class Daemon {
+  readonly analyzer: Analyzer;
+  readonly enforcer: Enforcer;
+  private readonly writer: EventWriter;
+  private readonly controller = new AbortController();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly ownDecisions = new Set<number>();
+  private decisionCursor = 0;
+  private revokedCursor = 0;
+  private running: Promise<void>[] = [];
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: DaemonOptions) {
+    const { config, logger } = options;
+    this.analyzer = new Analyzer(config, {
+      onListProblem: (p) => logger.warn({ list: p.source, line: p.line }, p.message),
+      onListReload: (file, size) => logger.info({ list: file, entries: size }, 'address list reloaded'),
+      onBudgetExhausted: (at, used) =>
+        logger.error({ used, at: new Date(at).toISOString() }, 'ban budget for spoofable evidence exhausted: findings are reported, not banned (possible forged-source flood)'),
+    });
+    this.enforcer = options.enforcer ?? new DryRunEnforcer(config.enforce.journal);
+    this.writer = new EventWriter(options.store, logger);
+  }
+
+  /** Loads state, reconciles the enforcer and starts the sources. Resolves once everything is running. */
+  async start(): Promise<void> {
+    const { config, store, logger, clock } = this.options;
+    const now = clock.now();
+    await this.enforcer.init();
+    const active = await store.activeBans(now);
+    for (const ban of active) {
+      this.analyzer.policy.active.add({ target: ban.target, decisionId: ban.id, expiresAt: ban.expiresAt ?? null });
+    }
+    await this.enforcer.reconcile(active.map((b) => ({ target: b.target, expiresAt: b.expiresAt ?? null, decisionId: b.id })), now);
+    const history = await store.decisionsAfter(0, 1_000_000);
+    for (const d of history) {
+      if (d.action === 'ban' && !d.dryRun && d.at > now - config.escalation.window) this.analyzer.policy.recordBan(d.target, d.at);
+      this.decisionCursor = Math.max(this.decisionCursor, d.id);
+    }
+    for (const pair of await store.knownGood({ since: now - config['known-good'].remember })) {
+      this.analyzer.knownGood.remember(pair.ip, pair.account, pair.lastSeen);
+    }
+    this.revokedCursor = now;
+    this.analyzer.allow.watch();
+    this.analyzer.trunks.watch();
+    logger.info({ bans: active.length, enforcer: this.enforcer.name, knownGood: this.analyzer.knownGood.size }, 'state restored');
+
+    const sources = await bindSources(config, store, this.options.fromStart ?? false);
+    for (const bound of sources) {
+      const { signal } = this.controller;
+      this.running.push(supervise(bound.id, (s) => this.consume(bound, s), { signal, logger }));
+      logger.info({ source: bound.id, format: bound.parser.format }, 'source started');
+    }
+    this.every(SYNC_MS, () => this.syncFromStore());
+    this.every(SYNC_MS, () => this.expire());
+    this.every(VERIFY_MS, () => this.verify());
+    this.every(SWEEP_MS, async () => this.analyzer.sweep(clock.now()));
+    this.every(PRUNE_MS, () => this.prune());
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      this.serial(task);
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** Runs enforcer and store work one task at a time, in order, so bans and unbans never race. */
+  private serial(task: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(task).catch((error: unknown) => {
+      this.options.logger.error({ err: describeError(error) }, 'daemon task failed');
+    });
+    return this.queue;
+  }
+
+  private async consume(bound: BoundSource, signal: AbortSignal): Promise<void> {
+    const { clock } = this.options;
+    for await (const batch of bound.source.records(signal)) {
+      const now = clock.now();
+      const events = parseBatch(bound, batch, now);
+      const decisions: NewDecision[] = [];
+      for (const event of events) {
+        const outcome = this.analyzer.process(event, now);
+        if (outcome.learned) void this.remember(outcome.learned);
+        for (const decision of outcome.decisions) decisions.push(decision);
+      }
+      this.writer.add(events, batch.position);
+      if (decisions.length > 0) await this.serial(() => this.commit(decisions));
+    }
+  }
+
+  private async remember(pair: { ip: string; account: string; at: number }): Promise<void> {
+    try {
+      await this.options.store.rememberSuccess(pair.ip, pair.account, pair.at);
+    } catch (error) {
+      this.options.logger.error({ err: describeError(error) }, 'could not store a known-good pair');
+    }
+  }
+
+  /** Enforces, then records, a batch of decisions. */
+  private async commit(decisions: readonly NewDecision[]): Promise<void> {
+    const { store, logger, clock } = this.options;
+    const bans = decisions.filter((d) => d.action === 'ban' && !d.dryRun);
+    if (bans.length > 0) {
+      const changes: EnforcementChange[] = bans.map((d) => ({ op: 'ban', target: d.target, expiresAt: d.expiresAt ?? null }));
+      try {
+        await this.enforcer.apply(changes, clock.now());
+      } catch (error) {
+        logger.error({ err: describeError(error) }, 'enforcer failed to apply bans');
+      }
+    }
+    for (const decision of decisions) {
+      const stored = await store.addDecision(decision);
+      this.ownDecisions.add(stored.id);
+      this.logDecision(stored);
+    }
+  }
+
+  private logDecision(d: Decision): void {
+    const fields = { decision: d.id, target: d.target, rule: d.rule, evidence: d.evidence, events: d.eventCount };
+    if (d.action === 'ban') {
+      const until = d.expiresAt ? new Date(d.expiresAt).toISOString() : 'never';
+      this.options.logger.warn({ ...fields, until, level: d.level, dryRun: d.dryRun }, `${d.dryRun ? 'would ban' : 'banned'} ${d.target}: ${d.reason}`);
+    } else {
+      this.options.logger.info(fields, `reported ${d.target}: ${d.reason}`);
+    }
+  }
+
+  /** Picks up what the CLI (or another node) wrote: manual bans and revocations. */
+  private async syncFromStore(): Promise<void> {
+    const { store, clock } = this.options;
+    const now = clock.now();
+    const changes: EnforcementChange[] = [];
+    for (const d of await store.decisionsAfter(this.decisionCursor, 10_000)) {
+      this.decisionCursor = Math.max(this.decisionCursor, d.id);
+      if (this.ownDecisions.delete(d.id) || d.action !== 'ban' || d.dryRun || d.revokedAt !== undefined) continue;
+      if (d.expiresAt != null && d.expiresAt <= now) continue;
+      this.analyzer.policy.active.add({ target: d.target, decisionId: d.id, expiresAt: d.expiresAt ?? null });
+      changes.push({ op: 'ban', target: d.target, expiresAt: d.expiresAt ?? null, decisionId: d.id });
+      this.options.logger.warn({ decision: d.id, target: d.target, actor: d.actor }, `banned ${d.target} (${d.origin}): ${d.reason}`);
+    }
+    const since = this.revokedCursor;
+    this.revokedCursor = now;
+    for (const d of await store.revokedSince(since - SYNC_MS)) {
+      if (d.action !== 'ban' || d.dryRun) continue;
+      this.analyzer.policy.active.remove(d.target);
+      changes.push({ op: 'unban', target: d.target, decisionId: d.id });
+      this.options.logger.warn({ decision: d.id, target: d.target, by: d.revokedBy }, `unbanned ${d.target}: ${d.revokeReason ?? ''}`);
+    }
+    if (changes.length > 0) await this.enforcer.apply(changes, now);
+  }
+
+  private async expire(): Promise<void> {
+    const now = this.options.clock.now();
+    const gone = this.analyzer.policy.active.expire(now);
+    if (gone.length > 0) await this.enforcer.apply(gone.map((b) => ({ op: 'unban' as const, target: b.target })), now);
+  }
+
+  private async verify(): Promise<void> {
+    const result = await this.enforcer.verify();
+    if (!result.repaired) return;
+    const now = this.options.clock.now();
+    const active = await this.options.store.activeBans(now);
+    await this.enforcer.reconcile(active.map((b) => ({ target: b.target, expiresAt: b.expiresAt ?? null, decisionId: b.id })), now);
+    this.options.logger.warn({ bans: active.length, detail: result.detail }, 'enforcer objects were missing; restored');
+  }
+
+  private async prune(): Promise<void> {
+    const { store, config, clock, logger } = this.options;
+    const removed = await store.prune(clock.now(), { maxAgeMs: config.store.retention.maxAge, maxEvents: config.store.retention.maxEvents });
+    if (removed > 0) logger.info({ removed }, 'old events pruned');
+  }
+
+  /** Stops sources, flushes events and positions, and closes the enforcer. The store stays open (caller owns it). */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    for (const timer of this.timers) clearInterval(timer);
+    await Promise.allSettled(this.running);
+    await this.queue;
+    await this.writer.flush();
+    this.analyzer.close();
+    await this.enforcer.close();
+    this.options.logger.info({ stored: this.writer.written, dropped: this.writer.dropped }, 'stopped');
+  }
+}

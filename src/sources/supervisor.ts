@@ -1,0 +1,49 @@
+import { describeError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+
+export interface SuperviseOptions {
+  signal: AbortSignal;
+  logger: Logger;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  /** A run that lasted this long resets the backoff. */
+  healthyAfterMs?: number;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs `task` until the signal aborts, restarting it with exponential backoff whenever it throws or ends
+ * early. Sources never retry on their own; this is the one place that does.
+ */
+export async function supervise(name: string, task: (signal: AbortSignal) => Promise<void>, options: SuperviseOptions): Promise<void> {
+  const { signal, logger } = options;
+  const min = options.minDelayMs ?? 500;
+  const max = options.maxDelayMs ?? 60_000;
+  const healthy = options.healthyAfterMs ?? 60_000;
+  let delay = min;
+  while (!signal.aborted) {
+    const started = Date.now();
+    try {
+      await task(signal);
+      if (signal.aborted) return;
+      logger.warn({ source: name }, `source ${name} ended; restarting in ${delay} ms`);
+    } catch (error) {
+      if (signal.aborted) return;
+      logger.error({ source: name, err: describeError(error) }, `source ${name} failed; restarting in ${delay} ms`);
+    }
+    if (Date.now() - started >= healthy) delay = min;
+    await sleep(delay, signal);
+    delay = Math.min(max, delay * 2);
+  }
+}
