@@ -7,13 +7,23 @@ import { BUILTIN_FORMATS, configSchema, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/sipwarden/sipwarden.yaml';
 
-/** `${NAME}` in the YAML text takes the value of an environment variable, so secrets stay out of the file. */
-function substituteEnv(text: string, env: NodeJS.ProcessEnv, file: string): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, key: string) => {
-    const value = env[key];
-    if (value === undefined) throw swError('SW_ERR_CONFIG', `${file}: environment variable ${key} is not set`);
-    return value;
-  });
+/**
+ * `${NAME}` in a string value takes the value of an environment variable, so secrets stay out of the file.
+ * Done on parsed values, not on the text, so comments and keys are never rewritten.
+ */
+function substituteEnv(node: unknown, env: NodeJS.ProcessEnv, file: string): unknown {
+  if (typeof node === 'string') {
+    return node.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, key: string) => {
+      const value = env[key];
+      if (value === undefined) throw swError('SW_ERR_CONFIG', `${file}: environment variable ${key} is not set`);
+      return value;
+    });
+  }
+  if (Array.isArray(node)) return node.map((item) => substituteEnv(item, env, file));
+  if (node && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, substituteEnv(value, env, file)]));
+  }
+  return node;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -116,12 +126,12 @@ function deepFreeze<T>(value: T): T {
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   let doc: unknown;
   try {
-    doc = parseYaml(substituteEnv(text, env, file));
+    doc = parseYaml(text);
   } catch (error) {
     if (error instanceof YAMLParseError) throw swError('SW_ERR_CONFIG', `${file}: YAML syntax error: ${error.message}`, error);
     throw error;
   }
-  return validateConfig(doc, file);
+  return validateConfig(substituteEnv(doc, env, file), file);
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {

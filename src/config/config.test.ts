@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { defaultConfig, parseConfigText } from './load.js';
+import { configJsonSchema } from './schema.js';
+
+const fail = (text: string): string => {
+  try {
+    parseConfigText(text, 'test.yaml', { AMI: 'x' });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the config to be rejected');
+};
+
+describe('config', () => {
+  it('defaults come from the schema and durations become ms', () => {
+    const config = defaultConfig();
+    assert.equal(config.rules.bruteforce?.window, 60_000);
+    assert.equal(config.rules.scanner?.ban, 7 * 86_400_000);
+    assert.equal(config.enforce.backend, 'dry-run');
+    assert.ok(Object.isFrozen(config.rules));
+  });
+
+  it('unknown keys name the path and the allowed keys', () => {
+    assert.match(fail('enforce: { backnd: dry-run }'), /enforce: unknown key "backnd"; allowed keys: backend, dryRun, journal/);
+    assert.match(fail('sources: [{ id: a, type: file, path: /x, format: asterisk, colour: red }]'), /sources\[0\]: unknown key "colour"/);
+    assert.match(fail('bogus: 1'), /\(top level\): unknown key "bogus"/);
+  });
+
+  it('bad values name the path, the value and what is expected', () => {
+    assert.match(fail('rules: { bf: { on: [auth-failure], threshold: 5, window: 5 min } }'), /rules\.bf\.window: got "5 min", expected a duration such as 30s, 5m, 1h, 7d/);
+    assert.match(fail('rules: { bf: { on: [auth-fail], threshold: 5 } }'), /rules\.bf\.on\[0\]: got "auth-fail", expected one of "auth-failure"/);
+    assert.match(fail('allow: [10.0.0.0/33]'), /allow\[0\]: got "10.0.0.0\/33", expected an IPv4\/IPv6 address/);
+    assert.match(fail('timezone: Mars/Olympus'), /timezone: got "Mars\/Olympus", expected an IANA time zone/);
+    assert.match(fail('sources: [{ id: a, type: file, path: /x, format: astrisk }]'), /sources\[0\]\.format: got "astrisk", expected one of asterisk, asterisk-security/);
+    assert.match(fail('sources: [{ id: a, type: file, path: /x, format: asterisk }, { id: a, type: file, path: /y, format: asterisk }]'), /sources\[1\]\.id: "a" is used twice/);
+  });
+
+  it('YAML syntax errors and missing environment variables are clear', () => {
+    assert.match(fail('rules: [unclosed'), /test\.yaml: YAML syntax error/);
+    assert.match(fail('node: ${NOT_SET_ANYWHERE}'), /environment variable NOT_SET_ANYWHERE is not set/);
+    assert.equal(parseConfigText('node: ${AMI}', 't', { AMI: 'pbx7' }).node, 'pbx7');
+  });
+
+  it('the example config is valid and documents every top-level key', () => {
+    const text = readFileSync('examples/sipwarden.yaml', 'utf8');
+    const config = parseConfigText(text, 'examples/sipwarden.yaml', { ...process.env });
+    assert.ok(config.sources.length > 0);
+    const schema = configJsonSchema() as { properties: Record<string, unknown> };
+    for (const key of Object.keys(schema.properties)) assert.match(text, new RegExp(`^#? ?${key}:`, 'm'), `example documents ${key}`);
+  });
+});
