@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateAsteriskLog } from './generate.js';
+
+/**
+ * `npm run bench`: parse and detect 1M Asterisk lines with `sipwarden test` as a whole process (start-up
+ * included), and fail2ban-regex on the same file where fail2ban is installed. Prints one line per figure.
+ */
+const dir = 'var/bench';
+const log = join(dir, 'asterisk-1m.log');
+mkdirSync(dir, { recursive: true });
+if (!existsSync(log)) {
+  process.stdout.write('generating var/bench/asterisk-1m.log ...\n');
+  await generateAsteriskLog(log);
+}
+process.stdout.write(`input: ${log}, ${(statSync(log).size / 1048576).toFixed(0)} MiB\n`);
+
+function timed(cmd: string, args: string[]): { seconds: number; peakMiB: number | null; stdout: string; status: number | null } {
+  const hasTime = existsSync('/usr/bin/time');
+  const argv = hasTime ? ['-f', '__PEAK_KIB=%M', cmd, ...args] : args;
+  const started = process.hrtime.bigint();
+  const r = spawnSync(hasTime ? '/usr/bin/time' : cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const peak = /__PEAK_KIB=(\d+)/.exec(r.stderr ?? '');
+  return { seconds, peakMiB: peak ? Number(peak[1]) / 1024 : null, stdout: r.stdout ?? '', status: r.status };
+}
+
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const results: { seconds: number; peakMiB: number | null }[] = [];
+let summary: { lines: number; events: number; bans: unknown[]; tampered: number } | undefined;
+for (let i = 0; i < runs; i++) {
+  const r = timed(process.execPath, ['bin/sipwarden', 'test', '--format', 'asterisk', '--timezone', 'UTC', '--json', log]);
+  if (r.status !== 0) throw new Error(`sipwarden test exited with ${r.status}`);
+  summary = JSON.parse(r.stdout);
+  results.push(r);
+}
+const best = results.reduce((a, b) => (a.seconds <= b.seconds ? a : b));
+const median = [...results].sort((a, b) => a.seconds - b.seconds)[Math.floor(results.length / 2)] as { seconds: number };
+const lines = summary?.lines ?? 0;
+process.stdout.write(`sipwarden test (whole process), ${runs} runs: median ${median.seconds.toFixed(3)} s, best ${best.seconds.toFixed(3)} s = ${Math.round(lines / median.seconds).toLocaleString('en-US')} lines/s (median); peak RSS ${best.peakMiB?.toFixed(0) ?? 'n/a (install GNU time)'} MiB\n`);
+process.stdout.write(`  ${lines.toLocaleString('en-US')} lines, ${summary?.events.toLocaleString('en-US')} events, ${summary?.tampered} tampered, ${summary?.bans.length.toLocaleString('en-US')} bans\n`);
+process.stdout.write(`  budget: >= 1,000,000 lines/s (<= 1 s for the file), <= 200 MiB: ${median.seconds <= 1 && (best.peakMiB ?? 0) <= 200 ? 'MET' : 'NOT MET'}\n`);
+
+const filter = '/etc/fail2ban/filter.d/asterisk.conf';
+if (existsSync('/usr/bin/fail2ban-regex') && existsSync(filter)) {
+  const f = timed('/usr/bin/fail2ban-regex', ['--print-no-missed', log, filter]);
+  const matched = /Lines: [\d,]+ lines, \d+ ignored, ([\d,]+) matched/.exec(f.stdout)?.[1] ?? '?';
+  process.stdout.write(`fail2ban-regex (asterisk filter): ${f.seconds.toFixed(1)} s = ${Math.round(lines / f.seconds).toLocaleString('en-US')} lines/s; peak RSS ${f.peakMiB?.toFixed(0) ?? 'n/a'} MiB; ${matched} lines matched\n`);
+} else {
+  process.stdout.write('fail2ban-regex: not installed (apt-get install fail2ban to compare side by side)\n');
+}
