@@ -72,6 +72,7 @@ export class Daemon {
     for (const pair of await store.knownGood({ since: now - config['known-good'].remember })) {
       this.analyzer.knownGood.remember(pair.ip, pair.account, pair.lastSeen);
     }
+    await this.warmUp(now);
     this.revokedCursor = now;
     this.analyzer.allow.watch();
     this.analyzer.trunks.watch();
@@ -88,6 +89,23 @@ export class Daemon {
     this.every(VERIFY_MS, () => this.verify());
     this.every(SWEEP_MS, async () => this.analyzer.sweep(clock.now()));
     this.every(PRUNE_MS, () => this.prune());
+  }
+
+  /**
+   * Feeds the detectors the stored events still inside the longest rule window, so a burst that straddles a
+   * restart is counted once, whole: sources resume after the stored position, and these events are the ones
+   * before it. Findings are discarded: what they would decide was decided before the restart.
+   */
+  private async warmUp(now: number): Promise<void> {
+    const longest = Math.max(0, ...this.analyzer.engine.rules.map((r) => r.windowMs));
+    if (longest === 0) return;
+    const recent = await this.options.store.events({ since: now - longest, limit: 100_000 });
+    for (let i = recent.length - 1; i >= 0; i--) {
+      const event = recent[i]!;
+      if (event.ip && event.account && this.analyzer.knownGood.lastSuccess(event.ip, event.account, event.at) !== undefined) continue;
+      this.analyzer.engine.observe(event);
+    }
+    if (recent.length > 0) this.options.logger.info({ events: recent.length }, 'detectors warmed up from stored events');
   }
 
   private every(ms: number, task: () => Promise<void>): void {
