@@ -1,0 +1,61 @@
+import type { SecurityEvent } from '../../core/event.js';
+import { normalizeIp } from '../../core/ip.js';
+import type { TimeContext } from '../../core/time.js';
+import { contentEnd, makeEvent } from '../asterisk-security/emit.js';
+import type { LogLine } from '../asterisk-security/prefix.js';
+import { NO_EVENTS } from '../types.js';
+
+/**
+ * chan_iax2 authentication failures. The address is printed by the server, either as the first word after
+ * `Host ` or at the very end in `(from <ip>)`; peer names and hashes are the client's and sit elsewhere.
+ * IAX2 runs over UDP. Only the MD5 failure proves that the client answered our challenge.
+ */
+
+export const IAX_PATTERNS: readonly string[] = ['iax-auth-failed', 'iax-md5-failed', 'iax-unknown-peer'];
+
+const AUTH_AS = ' failed to authenticate as ';
+const MD5_FOR = " failed MD5 authentication for '";
+const FROM = ' (from ';
+
+export function parseIax(view: LogLine, msg: number, ctx: TimeContext): readonly SecurityEvent[] {
+  const line = view.line;
+  const end = contentEnd(line);
+  if (line.startsWith('Host ', msg)) {
+    const space = line.indexOf(' ', msg + 5);
+    const ip = space < 0 ? null : normalizeIp(line.slice(msg + 5, space));
+    if (!ip) return NO_EVENTS;
+    if (line.startsWith(AUTH_AS, space) && end > space + AUTH_AS.length) {
+      const account = line.slice(space + AUTH_AS.length, end);
+      return [event(view, ctx, 'iax-auth-failed', 'auth-failure', ip, account, false)];
+    }
+    if (line.startsWith(MD5_FOR, space)) {
+      const start = space + MD5_FOR.length;
+      const close = line.indexOf("' (", start);
+      if (close < 0) return NO_EVENTS;
+      return [event(view, ctx, 'iax-md5-failed', 'auth-failure', ip, line.slice(start, close), true)];
+    }
+    return NO_EVENTS;
+  }
+  if (line.startsWith("No registration for peer '", msg) && line.charCodeAt(end - 1) === 41 /* ) */) {
+    const from = line.lastIndexOf(FROM, end);
+    const ip = from < msg ? null : normalizeIp(line.slice(from + FROM.length, end - 1));
+    if (!ip || line.charCodeAt(from - 1) !== 39 /* ' */) return NO_EVENTS;
+    return [event(view, ctx, 'iax-unknown-peer', 'unknown-account', ip, line.slice(msg + 26, from - 1), false)];
+  }
+  return NO_EVENTS;
+}
+
+function event(
+  view: LogLine, ctx: TimeContext, pattern: string, kind: 'auth-failure' | 'unknown-account', ip: string, account: string,
+  roundTrip: boolean,
+): SecurityEvent {
+  return makeEvent(view.at(ctx), view.line, {
+    kind,
+    pattern,
+    evidence: roundTrip ? 'verified' : 'spoofable',
+    reason: pattern === 'iax-unknown-peer' ? 'No registration for peer' : pattern === 'iax-md5-failed' ? 'MD5 authentication failed' : 'failed to authenticate',
+    ip,
+    transport: 'udp',
+    account,
+  });
+}
