@@ -1,0 +1,322 @@
+import type Database from 'better-sqlite3';
+import type { EventKind, SecurityEvent } from '../../core/event.js';
+import { isSipwardenError, swError } from '../../core/errors.js';
+import type { SourcePosition } from '../../sources/types.js';
+import type {
+  AuditEntry,
+  Decision,
+  EventQuery,
+  KnownGoodPair,
+  NewDecision,
+  RetentionPolicy,
+  Store,
+  StoredEvent,
+} from '../types.js';
+import { cidrRange, containingStarts, ipKey } from './keys.js';
+import * as rows from './rows.js';
+
+const DEFAULT_LIMIT = 100;
+const DEFAULT_AFTER_LIMIT = 1000;
+/** Rows per prune statement: each chunk is its own short transaction, so the daemon's writes never wait long. */
+const PRUNE_CHUNK = 5000;
+/** Known-good pairs unseen this long are dropped; far longer than any sensible `known-good.remember`. */
+const KNOWN_GOOD_RETENTION_MS = 400 * 24 * 3600 * 1000;
+
+interface Where {
+  sql: string;
+  params: unknown[];
+}
+
+function eventWhere(query: EventQuery): Where {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (query.ip !== undefined) {
+    const key = ipKey(query.ip);
+    if (key === null) throw swError('SW_ERR_IP', 'events query: ip is not an IPv4 or IPv6 address');
+    clauses.push('ip_key = ?');
+    params.push(key);
+  }
+  if (query.cidr !== undefined) {
+    const range = cidrRange(query.cidr);
+    clauses.push('ip_key BETWEEN ? AND ?');
+    params.push(range.start, range.end);
+  }
+  if (query.account !== undefined) {
+    clauses.push('account = ?');
+    params.push(query.account);
+  }
+  if (query.since !== undefined) {
+    clauses.push('at >= ?');
+    params.push(query.since);
+  }
+  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/**
+ * Decisions about an address or prefix: those inside it (their start key lies in its range; CIDR blocks never
+ * partly overlap) and those containing it (their start is one of its masked starts and their end reaches past it).
+ * Both halves are index lookups on (net_start, net_end). An account matches its exact target.
+ */
+function decisionWhere(target: { ip?: string; cidr?: string; account?: string }): Where {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  for (const text of [target.ip, target.cidr]) {
+    if (text === undefined) continue;
+    const range = cidrRange(text);
+    const starts = containingStarts(range);
+    clauses.push(`net_start BETWEEN ? AND ?`, `(net_start IN (${starts.map(() => '?').join(',')}) AND net_end >= ?)`);
+    params.push(range.start, range.end, ...starts, range.end);
+  }
+  if (target.account !== undefined) {
+    clauses.push(`(target = ? AND target_type = 'account')`);
+    params.push(target.account);
+  }
+  return { sql: clauses.length ? `WHERE ${clauses.join(' OR ')}` : '', params };
+}
+
+export class SqliteStore implements Store {
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Built on first use, so a read-only store never compiles write statements. */
+  private appendTransaction?: (events: readonly SecurityEvent[], positions: readonly SourcePosition[]) => number[];
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** Prepared statements are cached by their text; queries with optional filters have a handful of shapes. */
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs one operation, wrapping driver errors; the message names the operation, never the values. */
+  private guard<T>(operation: string, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (isSipwardenError(error)) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw swError('SW_ERR_STORE', `store ${operation} failed: ${detail}`, error);
+    }
+  }
+
+  async appendEvents(events: readonly SecurityEvent[], positions: readonly SourcePosition[] = []): Promise<number[]> {
+    return this.guard('appendEvents', () => {
+      this.appendTransaction ??= this.buildAppend();
+      return this.appendTransaction(events, positions);
+    });
+  }
+
+  private buildAppend(): (events: readonly SecurityEvent[], positions: readonly SourcePosition[]) => number[] {
+    const insert = this.stmt(rows.INSERT_EVENT);
+    const upsertPosition = this.stmt(`INSERT INTO positions (source_id, path, dev, ino, offset, head)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_id) DO UPDATE SET path = excluded.path,
+      dev = excluded.dev, ino = excluded.ino, offset = excluded.offset, head = excluded.head`);
+    const write = this.db.transaction((events: readonly SecurityEvent[], positions: readonly SourcePosition[]) => {
+      const ids = events.map((event) => Number(insert.run(...rows.eventParams(event)).lastInsertRowid));
+      for (const p of positions) upsertPosition.run(p.sourceId, p.path, p.dev, p.ino, p.offset, p.head);
+      return ids;
+    });
+    // IMMEDIATE takes the write lock up front, so a concurrent writer waits on busy_timeout instead of failing
+    // with SQLITE_BUSY when a deferred read lock cannot be upgraded.
+    return (events, positions) => write.immediate(events, positions);
+  }
+
+  async events(query: EventQuery): Promise<StoredEvent[]> {
+    return this.guard('events', () => {
+      const where = eventWhere(query);
+      const sql = `SELECT * FROM events ${where.sql} ORDER BY at DESC, id DESC LIMIT ?`;
+      const found = this.stmt(sql).all(...where.params, query.limit ?? DEFAULT_LIMIT) as rows.EventRow[];
+      return found.map(rows.eventFromRow);
+    });
+  }
+
+  async countEvents(query: EventQuery): Promise<Partial<Record<EventKind, number>>> {
+    return this.guard('countEvents', () => {
+      const where = eventWhere(query);
+      const sql = `SELECT kind, count(*) AS n FROM events ${where.sql} GROUP BY kind`;
+      const counts: Partial<Record<EventKind, number>> = {};
+      for (const row of this.stmt(sql).all(...where.params) as { kind: EventKind; n: number }[]) counts[row.kind] = row.n;
+      return counts;
+    });
+  }
+
+  async addDecision(decision: NewDecision): Promise<Decision> {
+    return this.guard('addDecision', () => {
+      const id = Number(this.stmt(rows.INSERT_DECISION).run(...rows.decisionParams(decision)).lastInsertRowid);
+      return this.decisionById(id) as Decision;
+    });
+  }
+
+  private decisionById(id: number): Decision | undefined {
+    const row = this.stmt('SELECT * FROM decisions WHERE id = ?').get(id) as rows.DecisionRow | undefined;
+    return row && rows.decisionFromRow(row);
+  }
+
+  private decisions(sql: string, ...params: unknown[]): Decision[] {
+    return (this.stmt(`SELECT * FROM decisions ${sql}`).all(...params) as rows.DecisionRow[]).map(rows.decisionFromRow);
+  }
+
+  async activeBans(now: number): Promise<Decision[]> {
+    return this.guard('activeBans', () =>
+      this.decisions(
+        `WHERE action = 'ban' AND dry_run = 0 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+         ORDER BY id`,
+        now,
+      ),
+    );
+  }
+
+  async decisionsFor(target: { ip?: string; cidr?: string; account?: string }, limit = DEFAULT_LIMIT): Promise<Decision[]> {
+    return this.guard('decisionsFor', () => {
+      const where = decisionWhere(target);
+      return this.decisions(`${where.sql} ORDER BY at DESC, id DESC LIMIT ?`, ...where.params, limit);
+    });
+  }
+
+  async decisionsAfter(afterId: number, limit = DEFAULT_AFTER_LIMIT): Promise<Decision[]> {
+    return this.guard('decisionsAfter', () => this.decisions('WHERE id > ? ORDER BY id LIMIT ?', afterId, limit));
+  }
+
+  async revokedSince(since: number): Promise<Decision[]> {
+    return this.guard('revokedSince', () => this.decisions('WHERE revoked_at >= ? ORDER BY revoked_at, id', since));
+  }
+
+  async revokeDecision(id: number, by: string, reason: string, at: number): Promise<Decision> {
+    return this.guard('revokeDecision', () =>
+      this.db
+        .transaction(() => {
+          // `revoked_at IS NULL` keeps the first revocation: who lifted a ban, and why, is not overwritten.
+          this.stmt(
+            'UPDATE decisions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL',
+          ).run(at, by, reason, id);
+          const decision = this.decisionById(id);
+          if (!decision) throw swError('SW_ERR_NOT_FOUND', `decision ${id} does not exist`);
+          return decision;
+        })
+        .immediate(),
+    );
+  }
+
+  async countBans(target: string, since: number): Promise<number> {
+    return this.guard('countBans', () => {
+      // Revoked bans do not count: an operator who lifts a false positive must not make the next ban longer.
+      const row = this.stmt(
+        `SELECT count(*) AS n FROM decisions WHERE target = ? AND at >= ? AND action = 'ban'
+         AND origin IN ('rule', 'manual') AND dry_run = 0 AND revoked_at IS NULL`,
+      ).get(target, since) as { n: number };
+      return row.n;
+    });
+  }
+
+  async rememberSuccess(ip: string, account: string, at: number): Promise<void> {
+    this.guard('rememberSuccess', () =>
+      this.stmt(
+        `INSERT INTO known_good (ip, account, first_seen, last_seen, count) VALUES (?, ?, ?, ?, 1)
+         ON CONFLICT (ip, account) DO UPDATE SET count = count + 1,
+         first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+      ).run(ip, account, at, at),
+    );
+  }
+
+  async knownGood(query: { ip?: string; account?: string; since: number }): Promise<KnownGoodPair[]> {
+    return this.guard('knownGood', () => {
+      const clauses = ['last_seen >= ?'];
+      const params: unknown[] = [query.since];
+      if (query.ip !== undefined) {
+        clauses.push('ip = ?');
+        params.push(query.ip);
+      }
+      if (query.account !== undefined) {
+        clauses.push('account = ?');
+        params.push(query.account);
+      }
+      const sql = `SELECT * FROM known_good WHERE ${clauses.join(' AND ')} ORDER BY last_seen DESC, ip, account`;
+      return (this.stmt(sql).all(...params) as rows.KnownGoodRow[]).map(rows.knownGoodFromRow);
+    });
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    this.guard('audit', () =>
+      this.stmt('INSERT INTO audit (at, actor, action, target, reason, detail) VALUES (?, ?, ?, ?, ?, ?)').run(
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.target,
+        entry.reason,
+        entry.detail ?? null,
+      ),
+    );
+  }
+
+  async auditFor(target: string, limit = DEFAULT_LIMIT): Promise<AuditEntry[]> {
+    return this.guard('auditFor', () => {
+      const sql = 'SELECT * FROM audit WHERE target = ? ORDER BY at DESC, id DESC LIMIT ?';
+      return (this.stmt(sql).all(target, limit) as rows.AuditRow[]).map(rows.auditFromRow);
+    });
+  }
+
+  async position(sourceId: string): Promise<SourcePosition | undefined> {
+    return this.guard('position', () => {
+      const row = this.stmt('SELECT * FROM positions WHERE source_id = ?').get(sourceId) as rows.PositionRow | undefined;
+      return row && rows.positionFromRow(row);
+    });
+  }
+
+  /**
+   * Removes events older than the age limit, then the oldest (by event time) beyond the count limit, in chunks
+   * of PRUNE_CHUNK with the event loop released between them. The no-op path is two index probes: the count is
+   * only taken when the id span says the table could be over the limit.
+   */
+  async prune(now: number, retention: RetentionPolicy): Promise<number> {
+    let removed = await this.deleteChunks(
+      'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)',
+      now - retention.maxAgeMs,
+    );
+    const span = this.guard('prune', () => this.stmt('SELECT min(id) AS lo, max(id) AS hi FROM events').get()) as {
+      lo: number | null;
+      hi: number | null;
+    };
+    if (span.lo !== null && span.hi !== null && span.hi - span.lo + 1 > retention.maxEvents) {
+      const total = this.guard('prune', () => (this.stmt('SELECT count(*) AS n FROM events').get() as { n: number }).n);
+      let excess = total - retention.maxEvents;
+      while (excess > 0) {
+        const chunk = Math.min(excess, PRUNE_CHUNK);
+        const changes = this.guard('prune', () =>
+          this.stmt('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY at, id LIMIT ?)').run(chunk).changes,
+        );
+        removed += changes;
+        excess -= chunk;
+        if (changes < chunk) break;
+        await releaseEventLoop();
+      }
+    }
+    await this.deleteChunks(
+      'DELETE FROM known_good WHERE (ip, account) IN (SELECT ip, account FROM known_good WHERE last_seen < ? LIMIT ?)',
+      now - KNOWN_GOOD_RETENTION_MS,
+    );
+    return removed;
+  }
+
+  private async deleteChunks(sql: string, cutoff: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const changes = this.guard('prune', () => this.stmt(sql).run(cutoff, PRUNE_CHUNK).changes);
+      removed += changes;
+      if (changes < PRUNE_CHUNK) return removed;
+      await releaseEventLoop();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.guard('close', () => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}
+
+function releaseEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
