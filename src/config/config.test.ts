@@ -37,6 +37,12 @@ describe('config', () => {
     assert.match(fail('sources: [{ id: a, type: file, path: /x, format: asterisk }, { id: a, type: file, path: /y, format: asterisk }]'), /sources\[1\]\.id: "a" is used twice/);
   });
 
+  it('custom patterns are compiled at load time, so a bad regex fails at start-up', () => {
+    assert.match(fail('formats: { sbc: { patterns: [{ regex: "no group here", kind: auth-failure }] } }'), /formats\.sbc\.patterns\[0\]: regex has no named group "ip"/);
+    assert.match(fail('formats: { sbc: { patterns: [{ regex: "(?<ip>[", kind: auth-failure }] } }'), /formats\.sbc\.patterns\[0\]/);
+    assert.match(fail('formats: { sbc: { patterns: [{ regex: "(?<ip>\\S+)", kind: tampered }] } }'), /kind tampered is not allowed/);
+  });
+
   it('YAML syntax errors and missing environment variables are clear', () => {
     assert.match(fail('rules: [unclosed'), /test\.yaml: YAML syntax error/);
     assert.match(fail('node: ${NOT_SET_ANYWHERE}'), /environment variable NOT_SET_ANYWHERE is not set/);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { swError } from '../core/errors.js';
+import { isSipwardenError, swError } from '../core/errors.js';
+import { createCustomParser } from '../parsers/custom/index.js';
 import { BUILTIN_FORMATS, configSchema, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/sipwarden/sipwarden.yaml';
@@ -105,9 +106,15 @@ export function validateConfig(input: unknown, file = 'config'): Config {
     if (ids.has(source.id)) problems.push(`  sources[${i}].id: "${source.id}" is used twice; ids must be unique`);
     ids.add(source.id);
   });
-  for (const name of Object.keys(config.formats)) {
+  for (const [name, format] of Object.entries(config.formats)) {
     if ((BUILTIN_FORMATS as readonly string[]).includes(name)) {
       problems.push(`  formats.${name}: the name of a built-in format; choose another name`);
+    }
+    try {
+      createCustomParser({ name, patterns: format.patterns });
+    } catch (error) {
+      if (!isSipwardenError(error, 'SW_ERR_PATTERN')) throw error;
+      problems.push(`  ${error.message}`);
     }
   }
   if (problems.length > 0) throw swError('SW_ERR_CONFIG', `${file} is invalid:\n${problems.join('\n')}`);

@@ -46,7 +46,7 @@ const fileSource = z.strictObject({
 const customPattern = z.strictObject({
   id: name.optional(),
   regex: z.string().min(1).describe('a JavaScript regex with named groups: ip (required), port, account, destination, at, userAgent'),
-  kind: z.enum(EVENT_KINDS),
+  kind: z.enum(EVENT_KINDS).refine((kind) => kind !== 'tampered', 'a custom pattern always yields an address; kind tampered is not allowed'),
   evidence: z.enum(EVIDENCE_CLASSES).default('spoofable'),
 });
 

@@ -239,19 +239,25 @@ export function cidrContains(cidr: Cidr, ip: string): boolean {
   return family === cidr.family && maskIp(ip, cidr.prefix) === cidr.network;
 }
 
-/** Finds every IPv4 or IPv6 address-looking token in a text; used to list candidates of a tampered line. */
+/**
+ * Finds every IPv4 or IPv6 address-looking token in a text; used to list candidates of a tampered line.
+ * A token may be glued to a prefix by a colon (`IP:1.2.3.4:5060`, `sip:2001:db8::1`), so each suffix after
+ * a colon is tried too.
+ */
 export function findAddresses(text: string): string[] {
   const found = new Set<string>();
-  const re = /\[?([0-9a-fA-F:.]{2,45})\]?/g;
+  const re = /\[?([0-9a-fA-F:.]{2,60})\]?/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const token = m[1] as string;
-    const direct = normalizeIp(token);
-    if (direct) {
-      found.add(direct);
-      continue;
+    const tries = [token];
+    for (let i = token.indexOf(':'); i >= 0 && tries.length < 10; i = token.indexOf(':', i + 1)) tries.push(token.slice(i + 1));
+    for (const attempt of tries) {
+      const ip = normalizeIp(attempt) ?? parseEndpoint(attempt)?.ip;
+      if (ip) {
+        found.add(ip);
+        break;
+      }
     }
-    const endpoint = parseEndpoint(token);
-    if (endpoint) found.add(endpoint.ip);
   }
   return [...found];
 }
