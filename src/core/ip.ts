@@ -72,9 +72,46 @@ function formatIpv6(groups: number[]): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/** Dotted quad with octets 0-255 and no leading zeros (what isIPv4 accepts), without a regex. */
+function isDottedQuad(text: string): boolean {
+  const length = text.length;
+  if (length < 7 || length > 15) return false;
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  let leadingZero = false;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      value = 0;
+      continue;
+    }
+    if (c < 48 || c > 57) return false;
+    if (digits === 0) leadingZero = c === 48;
+    else if (leadingZero) return false;
+    value = value * 10 + (c - 48);
+    if (++digits > 3 || value > 255) return false;
+  }
+  return dots === 3 && digits > 0;
+}
+
+const v6Cache = new Map<string, string | null>();
+
 /** Canonical form of an address, or null if the text is not exactly one IP address. */
 export function normalizeIp(text: string): string | null {
-  if (isIPv4(text)) return text;
+  if (isDottedQuad(text)) return text;
+  if (text.indexOf(':') < 0) return null;
+  const cached = v6Cache.get(text);
+  if (cached !== undefined) return cached;
+  const canonical = canonicalIpv6(text);
+  if (v6Cache.size >= 50_000) v6Cache.clear();
+  v6Cache.set(text, canonical);
+  return canonical;
+}
+
+function canonicalIpv6(text: string): string | null {
   if (!isIPv6(text)) return null;
   const groups = ipv6Groups(text);
   if (!groups) return null;

@@ -14,7 +14,8 @@ export interface AnalyzerHooks {
 
 export interface AnalyzerStats {
   events: number;
-  byKind: Partial<Record<EventKind, number>>;
+  /** Per kind; a Map because a keyed store on a plain object is slow in the per-event path. */
+  byKind: Map<EventKind, number>;
   findings: Record<string, number>;
   tampered: number;
   knownGoodFailures: number;
@@ -44,7 +45,7 @@ export class Analyzer {
   readonly knownGood: KnownGood;
   readonly allow: AddressList;
   readonly trunks: AddressList;
-  readonly stats: AnalyzerStats = { events: 0, byKind: {}, findings: {}, tampered: 0, knownGoodFailures: 0 };
+  readonly stats: AnalyzerStats = { events: 0, byKind: new Map(), findings: {}, tampered: 0, knownGoodFailures: 0 };
   private readonly shadow: RuleEngine;
 
   constructor(config: Config, hooks: AnalyzerHooks = {}) {
@@ -71,7 +72,7 @@ export class Analyzer {
   process(event: SecurityEvent, now: number = event.at): Outcome {
     const stats = this.stats;
     stats.events++;
-    stats.byKind[event.kind] = (stats.byKind[event.kind] ?? 0) + 1;
+    stats.byKind.set(event.kind, (stats.byKind.get(event.kind) ?? 0) + 1);
     if (event.kind === 'tampered') {
       stats.tampered++;
       return NOTHING;

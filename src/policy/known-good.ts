@@ -4,49 +4,51 @@
  * Memory is bounded by the pairs seen inside `rememberMs`; `sweep` drops the rest.
  */
 export class KnownGood {
-  private readonly pairs = new Map<string, number>();
-  private readonly accountsByIp = new Map<string, Set<string>>();
+  /** address -> account -> last success. Nested maps, so the hot path builds no key strings. */
+  private readonly byIp = new Map<string, Map<string, number>>();
+  private pairs = 0;
 
   constructor(readonly rememberMs: number) {}
 
   remember(ip: string, account: string, at: number): void {
-    const key = `${ip}\u0000${account}`;
-    const previous = this.pairs.get(key);
-    if (previous !== undefined && previous >= at) return;
-    this.pairs.set(key, at);
-    let accounts = this.accountsByIp.get(ip);
+    let accounts = this.byIp.get(ip);
     if (!accounts) {
-      accounts = new Set();
-      this.accountsByIp.set(ip, accounts);
+      accounts = new Map();
+      this.byIp.set(ip, accounts);
     }
-    accounts.add(account);
+    const previous = accounts.get(account);
+    if (previous === undefined) this.pairs++;
+    else if (previous >= at) return;
+    accounts.set(account, at);
   }
 
   /** When the pair last authenticated, if inside the remembered period before `at`. */
   lastSuccess(ip: string, account: string, at: number): number | undefined {
-    const seen = this.pairs.get(`${ip}\u0000${account}`);
+    const seen = this.byIp.get(ip)?.get(account);
     return seen !== undefined && seen >= at - this.rememberMs ? seen : undefined;
   }
 
   /** Accounts that authenticated from this address inside the remembered period. */
   accountsFor(ip: string, at: number): string[] {
-    const accounts = this.accountsByIp.get(ip);
+    const accounts = this.byIp.get(ip);
     if (!accounts) return [];
-    return [...accounts].filter((account) => this.lastSuccess(ip, account, at) !== undefined);
+    const out: string[] = [];
+    for (const [account, seen] of accounts) if (seen >= at - this.rememberMs) out.push(account);
+    return out;
   }
 
   get size(): number {
-    return this.pairs.size;
+    return this.pairs;
   }
 
   sweep(now: number): void {
-    for (const [key, seen] of this.pairs) {
-      if (seen >= now - this.rememberMs) continue;
-      this.pairs.delete(key);
-      const [ip, account] = key.split('\u0000') as [string, string];
-      const accounts = this.accountsByIp.get(ip);
-      accounts?.delete(account);
-      if (accounts?.size === 0) this.accountsByIp.delete(ip);
+    for (const [ip, accounts] of this.byIp) {
+      for (const [account, seen] of accounts) {
+        if (seen >= now - this.rememberMs) continue;
+        accounts.delete(account);
+        this.pairs--;
+      }
+      if (accounts.size === 0) this.byIp.delete(ip);
     }
   }
 }

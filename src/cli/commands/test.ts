@@ -26,6 +26,8 @@ export interface ReplayResult {
   tampered: number;
   knownGoodFailures: number;
   findingsByRule: Record<string, number>;
+  /** Peak resident memory of this process so far. */
+  peakRssMiB: number;
   bans: { target: string; rule: string; events: number; evidence: string; duration: string; level: number; dryRun: boolean }[];
   reports: { target: string; rule: string; reason: string }[];
 }
@@ -60,8 +62,9 @@ export async function replay(files: readonly string[], config: Config, options: 
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const stats = analyzer.stats;
   return {
-    files: files.length, lines, seconds, events: stats.events, eventsByKind: stats.byKind, tampered: stats.tampered,
+    files: files.length, lines, seconds, events: stats.events, eventsByKind: Object.fromEntries(stats.byKind), tampered: stats.tampered,
     knownGoodFailures: stats.knownGoodFailures, findingsByRule: stats.findings,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     bans: decisions.filter((d) => d.action === 'ban').map((d) => ({
       target: d.target, rule: d.rule ?? '', events: d.eventCount, evidence: d.evidence,
       duration: d.durationMs == null ? 'permanent' : formatDuration(d.durationMs), level: d.level, dryRun: d.dryRun,
