@@ -3,8 +3,6 @@ import { NO_EVENTS } from '../types.js';
 import { Level, LogLine } from './prefix.js';
 import { parseSecurityEvent, SECURITY_PATTERNS } from './security-event.js';
 
-export { parseSecurityEvent, SECURITY_PATTERNS } from './security-event.js';
-
 const BODY = 'SecurityEvent="';
 
 /**

@@ -11,7 +11,13 @@ import { NO_EVENTS } from '../types.js';
  * IAX2 runs over UDP. Only the MD5 failure proves that the client answered our challenge.
  */
 
-export const IAX_PATTERNS: readonly string[] = ['iax-auth-failed', 'iax-md5-failed', 'iax-unknown-peer'];
+const SHAPES = {
+  'iax-auth-failed': { kind: 'auth-failure', reason: 'failed to authenticate', roundTrip: false },
+  'iax-md5-failed': { kind: 'auth-failure', reason: 'MD5 authentication failed', roundTrip: true },
+  'iax-unknown-peer': { kind: 'unknown-account', reason: 'No registration for peer', roundTrip: false },
+} as const;
+
+export const IAX_PATTERNS: readonly string[] = Object.keys(SHAPES);
 
 const AUTH_AS = ' failed to authenticate as ';
 const MD5_FOR = " failed MD5 authentication for '";
@@ -26,13 +32,13 @@ export function parseIax(view: LogLine, msg: number, ctx: TimeContext): readonly
     if (!ip) return NO_EVENTS;
     if (line.startsWith(AUTH_AS, space) && end > space + AUTH_AS.length) {
       const account = line.slice(space + AUTH_AS.length, end);
-      return [event(view, ctx, 'iax-auth-failed', 'auth-failure', ip, account, false)];
+      return [event(view, ctx, 'iax-auth-failed', ip, account)];
     }
     if (line.startsWith(MD5_FOR, space)) {
       const start = space + MD5_FOR.length;
       const close = line.indexOf("' (", start);
       if (close < 0) return NO_EVENTS;
-      return [event(view, ctx, 'iax-md5-failed', 'auth-failure', ip, line.slice(start, close), true)];
+      return [event(view, ctx, 'iax-md5-failed', ip, line.slice(start, close))];
     }
     return NO_EVENTS;
   }
@@ -40,20 +46,18 @@ export function parseIax(view: LogLine, msg: number, ctx: TimeContext): readonly
     const from = line.lastIndexOf(FROM, end);
     const ip = from < msg ? null : normalizeIp(line.slice(from + FROM.length, end - 1));
     if (!ip || line.charCodeAt(from - 1) !== 39 /* ' */) return NO_EVENTS;
-    return [event(view, ctx, 'iax-unknown-peer', 'unknown-account', ip, line.slice(msg + 26, from - 1), false)];
+    return [event(view, ctx, 'iax-unknown-peer', ip, line.slice(msg + 26, from - 1))];
   }
   return NO_EVENTS;
 }
 
-function event(
-  view: LogLine, ctx: TimeContext, pattern: string, kind: 'auth-failure' | 'unknown-account', ip: string, account: string,
-  roundTrip: boolean,
-): SecurityEvent {
+function event(view: LogLine, ctx: TimeContext, pattern: keyof typeof SHAPES, ip: string, account: string): SecurityEvent {
+  const shape = SHAPES[pattern];
   return makeEvent(view.at(ctx), view.line, {
-    kind,
+    kind: shape.kind,
     pattern,
-    evidence: roundTrip ? 'verified' : 'spoofable',
-    reason: pattern === 'iax-unknown-peer' ? 'No registration for peer' : pattern === 'iax-md5-failed' ? 'MD5 authentication failed' : 'failed to authenticate',
+    evidence: shape.roundTrip ? 'verified' : 'spoofable',
+    reason: shape.reason,
     ip,
     transport: 'udp',
     account,

@@ -27,7 +27,8 @@ export function uriParts(text: string): UriParts {
     if (colon >= 0) host = hostPort.slice(0, colon);
   }
   const parts: UriParts = {};
-  if (at > 0) parts.user = uri.slice(0, at);
+  // `sip:user:password@host` is legal; the password is not an account name.
+  if (at > 0) parts.user = uri.slice(0, at).split(':', 1)[0];
   if (host) parts.host = host;
   return parts;
 }
