@@ -38,6 +38,9 @@ export class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly ownDecisions = new Set<number>();
   private decisionCursor = 0;
+  private prunedAtWritten = 0;
+  private tamperedSince = 0;
+  private tamperedLoggedAt = 0;
   private revokedCursor = 0;
   private running: Promise<void>[] = [];
   private queue: Promise<void> = Promise.resolve();
@@ -89,6 +92,10 @@ export class Daemon {
     this.every(VERIFY_MS, () => this.verify());
     this.every(SWEEP_MS, async () => this.analyzer.sweep(clock.now()));
     this.every(PRUNE_MS, () => this.prune());
+    // A flood writes far more than usual: prune as soon as a tenth of the event budget was written since.
+    this.every(SYNC_MS, async () => {
+      if (this.writer.written - this.prunedAtWritten >= config.store.retention.maxEvents / 10) await this.prune();
+    });
   }
 
   /**
@@ -131,6 +138,7 @@ export class Daemon {
       const events = parseBatch(bound, batch, now);
       const decisions: NewDecision[] = [];
       for (const event of events) {
+        if (event.kind === 'tampered') this.noteTampered(event.candidates ?? [], now);
         const outcome = this.analyzer.process(event, now);
         if (outcome.learned) void this.remember(outcome.learned);
         for (const decision of outcome.decisions) decisions.push(decision);
@@ -138,6 +146,18 @@ export class Daemon {
       this.writer.add(events, batch.position);
       if (decisions.length > 0) await this.serial(() => this.commit(decisions));
     }
+  }
+
+  /** Injection attempts are logged (at most every 10 s, with a count), never attributed. */
+  private noteTampered(candidates: readonly string[], now: number): void {
+    this.tamperedSince++;
+    if (now - this.tamperedLoggedAt < 10_000) return;
+    this.options.logger.warn(
+      { lines: this.tamperedSince, candidates: candidates.slice(0, 5) },
+      'tampered log line: an address was injected into a caller-controlled field; not attributed to anyone',
+    );
+    this.tamperedLoggedAt = now;
+    this.tamperedSince = 0;
   }
 
   private async remember(pair: { ip: string; account: string; at: number }): Promise<void> {
@@ -218,6 +238,7 @@ export class Daemon {
 
   private async prune(): Promise<void> {
     const { store, config, clock, logger } = this.options;
+    this.prunedAtWritten = this.writer.written;
     const removed = await store.prune(clock.now(), { maxAgeMs: config.store.retention.maxAge, maxEvents: config.store.retention.maxEvents });
     if (removed > 0) logger.info({ removed }, 'old events pruned');
   }
