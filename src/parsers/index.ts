@@ -7,6 +7,7 @@ import { createCustomParser } from './custom/index.js';
 import { createFreeswitchParser } from './freeswitch/index.js';
 import { createKamailioParser } from './kamailio/index.js';
 import { createOpensipsParser } from './opensips/index.js';
+import { guardParser } from './guard.js';
 import type { LineParser } from './types.js';
 
 export type BuiltinFormat = (typeof BUILTIN_FORMATS)[number];
@@ -24,10 +25,15 @@ export function isBuiltinFormat(format: string): format is BuiltinFormat {
 }
 
 /**
- * A fresh parser for a format name: a built-in one, or a custom format from the config (which may extend a
- * built-in). Throws SW_ERR_ARGUMENT naming the known formats for an unknown name.
+ * A fresh parser for one stream of lines (one per source): a built-in format, or a custom format from the
+ * config (which may extend a built-in), wrapped so the line after a tampered one is not trusted. Throws
+ * SW_ERR_ARGUMENT naming the known formats for an unknown name.
  */
 export function createParser(format: string, config?: Config): LineParser {
+  return guardParser(createBareParser(format, config));
+}
+
+function createBareParser(format: string, config?: Config): LineParser {
   if (isBuiltinFormat(format)) return BUILTIN[format]();
   const custom = config?.formats[format];
   if (!custom) {

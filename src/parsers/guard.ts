@@ -1,0 +1,42 @@
+import { boundRaw, type SecurityEvent } from '../core/event.js';
+import type { LineParser, ParseContext } from './types.js';
+
+/**
+ * Distrusts the line right after a tampered one. Asterisk URL-decodes the dialled extension before logging
+ * it, so `%0A` in a Request-URI cuts its log line in two: the first part is caught as tampered (it lacks the
+ * server's tail), but the second begins wherever the caller wants and can look like a whole server line.
+ * Such a follower yields `tampered` events carrying its addresses as candidates, never a trusted `ip`.
+ *
+ * This is the one stateful step of parsing, so it wraps a pure parser per source instead of living in one.
+ */
+export function guardParser(parser: LineParser): LineParser {
+  let distrustNext = false;
+  return {
+    format: parser.format,
+    server: parser.server,
+    patterns: parser.patterns,
+    parse(line: string, ctx: ParseContext): readonly SecurityEvent[] {
+      const events = parser.parse(line, ctx);
+      const distrust = distrustNext;
+      distrustNext = false;
+      if (events.length === 0) return events;
+      let tampered = false;
+      for (const event of events) if (event.kind === 'tampered') tampered = true;
+      distrustNext = tampered;
+      if (!distrust) return events;
+      return events.map((event): SecurityEvent => {
+        if (event.kind === 'tampered' || !event.ip) return event;
+        const { ip, port: _port, ...rest } = event;
+        return {
+          ...rest,
+          kind: 'tampered',
+          tampered: true,
+          candidates: [ip],
+          evidence: 'spoofable',
+          reason: `follows a tampered line (possible forged line from an embedded newline): ${event.reason ?? event.kind}`,
+          raw: boundRaw(line),
+        };
+      });
+    },
+  };
+}
