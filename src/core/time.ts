@@ -87,12 +87,46 @@ function inferYear(ctx: TimeContext, month: number, day: number, build: (year: n
   return candidate;
 }
 
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    value = value * 10 + c;
+  }
+  return value;
+}
+
+/**
+ * `2015-05-24T08:42:16.296+0300`, the EventTV of every Asterisk security event, read without a regex: each
+ * one is unique to the millisecond, so no memo helps, and the regex path costs more than the rest of the line.
+ */
+function isoWithOffset(text: string): number | null {
+  if (text.length !== 28 || text.charCodeAt(10) !== 84 /* T */ || text.charCodeAt(19) !== 46 /* . */) return null;
+  const sign = text.charCodeAt(23);
+  if (sign !== 43 && sign !== 45) return null;
+  const y = digits(text, 0, 4);
+  const mo = digits(text, 5, 2);
+  const d = digits(text, 8, 2);
+  const h = digits(text, 11, 2);
+  const mi = digits(text, 14, 2);
+  const s = digits(text, 17, 2);
+  const ms = digits(text, 20, 3);
+  const oh = digits(text, 24, 2);
+  const om = digits(text, 26, 2);
+  if ((y | mo | d | h | mi | s | ms | oh | om) < 0 || text.charCodeAt(4) !== 45 || text.charCodeAt(13) !== 58) return null;
+  const offset = (sign === 45 ? -1 : 1) * (oh * 60 + om) * 60_000;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset;
+}
+
 /**
  * Parses the timestamp forms that VoIP servers write: `%F %T[.%q]`, ISO 8601 with an optional offset,
  * `%b %e %T[.%q]` (syslog and Asterisk's default), FreeSWITCH's `MM-DD HH:MM:SS.uuuuuu`, and Asterisk 1.8-11's
  * `sec-usec`. Returns epoch ms, or null when the text is none of these.
  */
 export function parseTimestamp(text: string, ctx: TimeContext): number | null {
+  const fast = isoWithOffset(text);
+  if (fast !== null) return fast;
   let m = ISO_LIKE.exec(text);
   if (m) {
     const [, y, mo, d, h, mi, s, frac, zone] = m;
