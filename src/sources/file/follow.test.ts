@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Tailing, lines, withTempDir } from './testkit.js';
@@ -106,7 +106,6 @@ test('abort ends a waiting loop at once, without throwing, and closes the file',
   }));
 
 async function openDescriptorsTo(path: string): Promise<number> {
-  const { readdir, readlink } = await import('node:fs/promises');
   const targets = await Promise.all(
     (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
   );

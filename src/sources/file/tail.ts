@@ -63,6 +63,7 @@ class Follower {
   }
 
   async *run(position: SourcePosition | undefined): AsyncGenerator<RecordBatch, void, undefined> {
+    this.waker.watch();
     this.cursor = await openAtStart(this.settings.path, this.settings.startAt, position);
     if (this.cursor?.midLine) this.splitter.skipToNewline();
     while (!this.signal.aborted) {

@@ -26,9 +26,29 @@ export class Waker {
     this.base = basename(path);
   }
 
+  /**
+   * Start watching, if not watching already. Call it before the first look at the file: bytes written before
+   * the watch exists raise no event. For the same reason a watch set up anew makes the next wait return at once.
+   */
+  watch(): void {
+    if (this.watcher !== undefined || this.signal.aborted) return;
+    try {
+      this.watcher = watch(this.dir, (_event, filename) => this.onEvent(filename));
+    } catch {
+      // No directory yet, or no inotify watches left (ENOSPC): polling covers it and the next wait retries.
+      return;
+    }
+    this.watcher.on('error', () => {
+      this.watcher?.close();
+      this.watcher = undefined;
+      this.onEvent(null);
+    });
+    this.pending = true;
+  }
+
   /** Resolve on the next relevant file-system event, after `pollMs`, or when the signal aborts. */
   wait(): Promise<void> {
-    this.startWatching();
+    this.watch();
     if (this.pending || this.signal.aborted) {
       this.pending = false;
       return Promise.resolve();
@@ -51,21 +71,6 @@ export class Waker {
     this.watcher?.close();
     this.watcher = undefined;
     this.wake?.();
-  }
-
-  private startWatching(): void {
-    if (this.watcher !== undefined || this.signal.aborted) return;
-    try {
-      this.watcher = watch(this.dir, (_event, filename) => this.onEvent(filename));
-    } catch {
-      // No directory yet, or no inotify watches left (ENOSPC): polling covers it and the next wait retries.
-      return;
-    }
-    this.watcher.on('error', () => {
-      this.watcher?.close();
-      this.watcher = undefined;
-      this.onEvent(null);
-    });
   }
 
   private onEvent(filename: string | null): void {
