@@ -13,6 +13,8 @@ export interface SqliteStoreOptions {
 
 /** The daemon and the CLI share one file; a writer holding the lock makes the other wait this long, not fail. */
 const BUSY_TIMEOUT_MS = 5000;
+/** WAL pages (4 KiB each) written between automatic checkpoints. */
+const WAL_CHECKPOINT_PAGES = 16_384;
 
 /**
  * Opens (creating if needed) the SQLite store at `path`, or `:memory:`, and brings its schema up to date.
@@ -48,6 +50,11 @@ export function openSqliteDatabase(
       // risks the last transactions on power loss, which a tailed log re-reads from its stored position.
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // Event batches dirty index pages all over the table (attack addresses and account names are random).
+      // Checkpointing every 64 MiB of WAL instead of the default 4 MiB writes a page back once for many
+      // batches: in measurement, 1.6x the insert rate at a million stored events.
+      db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+      db.pragma(`journal_size_limit = ${WAL_CHECKPOINT_PAGES * 4096}`);
       migrate(db, migrations);
     }
     return db;

@@ -32,6 +32,7 @@ describe('sqlite store: opening', () => {
     assert.equal(db.pragma('synchronous', { simple: true }), 1);
     assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 16_384);
     assert.equal(version(db), MIGRATIONS.length);
     db.close();
   });

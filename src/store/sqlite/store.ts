@@ -12,67 +12,18 @@ import type {
   Store,
   StoredEvent,
 } from '../types.js';
-import { cidrRange, containingStarts, ipKey } from './keys.js';
 import * as rows from './rows.js';
+import { decisionWhere, eventWhere } from './where.js';
 
 const DEFAULT_LIMIT = 100;
 const DEFAULT_AFTER_LIMIT = 1000;
 /** Rows per prune statement: each chunk is its own short transaction, so the daemon's writes never wait long. */
-const PRUNE_CHUNK = 5000;
+const PRUNE_CHUNK = 2000;
 /** Known-good pairs unseen this long are dropped; far longer than any sensible `known-good.remember`. */
 const KNOWN_GOOD_RETENTION_MS = 400 * 24 * 3600 * 1000;
 
-interface Where {
-  sql: string;
-  params: unknown[];
-}
-
-function eventWhere(query: EventQuery): Where {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (query.ip !== undefined) {
-    const key = ipKey(query.ip);
-    if (key === null) throw swError('SW_ERR_IP', 'events query: ip is not an IPv4 or IPv6 address');
-    clauses.push('ip_key = ?');
-    params.push(key);
-  }
-  if (query.cidr !== undefined) {
-    const range = cidrRange(query.cidr);
-    clauses.push('ip_key BETWEEN ? AND ?');
-    params.push(range.start, range.end);
-  }
-  if (query.account !== undefined) {
-    clauses.push('account = ?');
-    params.push(query.account);
-  }
-  if (query.since !== undefined) {
-    clauses.push('at >= ?');
-    params.push(query.since);
-  }
-  return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
-}
-
-/**
- * Decisions about an address or prefix: those inside it (their start key lies in its range; CIDR blocks never
- * partly overlap) and those containing it (their start is one of its masked starts and their end reaches past it).
- * Both halves are index lookups on (net_start, net_end). An account matches its exact target.
- */
-function decisionWhere(target: { ip?: string; cidr?: string; account?: string }): Where {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  for (const text of [target.ip, target.cidr]) {
-    if (text === undefined) continue;
-    const range = cidrRange(text);
-    const starts = containingStarts(range);
-    clauses.push(`net_start BETWEEN ? AND ?`, `(net_start IN (${starts.map(() => '?').join(',')}) AND net_end >= ?)`);
-    params.push(range.start, range.end, ...starts, range.end);
-  }
-  if (target.account !== undefined) {
-    clauses.push(`(target = ? AND target_type = 'account')`);
-    params.push(target.account);
-  }
-  return { sql: clauses.length ? `WHERE ${clauses.join(' OR ')}` : '', params };
-}
+/** Two subqueries, because SQLite only answers a lone min() or max() from the end of an index; both together scan. */
+const SPAN_SQL = 'SELECT (SELECT min(id) FROM events) AS lo, (SELECT max(id) FROM events) AS hi';
 
 export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
@@ -275,7 +226,7 @@ export class SqliteStore implements Store {
       'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)',
       now - retention.maxAgeMs,
     );
-    const span = this.guard('prune', () => this.stmt('SELECT min(id) AS lo, max(id) AS hi FROM events').get()) as {
+    const span = this.guard('prune', () => this.stmt(SPAN_SQL).get()) as {
       lo: number | null;
       hi: number | null;
     };
