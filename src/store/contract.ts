@@ -224,9 +224,10 @@ export function storeContract(name: string, open: () => Promise<Store> | Store):
 
     describe('known good', () => {
       it('upserts a pair: counts, first and last seen', async () => {
+        // Out of order on purpose: replays and several sources deliver successes late.
         await store.rememberSuccess('203.0.113.9', '100', T0 + MINUTE);
-        await store.rememberSuccess('203.0.113.9', '100', T0);
         await store.rememberSuccess('203.0.113.9', '100', T0 + 2 * MINUTE);
+        await store.rememberSuccess('203.0.113.9', '100', T0);
         assert.deepEqual(await store.knownGood({ ip: '203.0.113.9', since: 0 }), [
           { ip: '203.0.113.9', account: '100', firstSeen: T0, lastSeen: T0 + 2 * MINUTE, count: 3 },
         ]);
