@@ -69,7 +69,10 @@ export class Daemon {
     await this.enforcer.reconcile(active.map((b) => ({ target: b.target, expiresAt: b.expiresAt ?? null, decisionId: b.id })), now);
     const history = await store.decisionsAfter(0, 1_000_000);
     for (const d of history) {
-      if (d.action === 'ban' && !d.dryRun && d.at > now - config.escalation.window) this.analyzer.policy.recordBan(d.target, d.at);
+      // A revoked ban was a mistake, not an offence: it does not make the next ban longer (as store.countBans).
+      if (d.action === 'ban' && !d.dryRun && d.revokedAt === undefined && d.at > now - config.escalation.window) {
+        this.analyzer.policy.recordBan(d.target, d.at);
+      }
       this.decisionCursor = Math.max(this.decisionCursor, d.id);
     }
     for (const pair of await store.knownGood({ since: now - config['known-good'].remember })) {

@@ -24,7 +24,7 @@ export class EventWriter {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
-    private readonly options = { batch: 2000, intervalMs: 250, maxBuffered: 200_000 },
+    private readonly options = { batch: 10_000, intervalMs: 250, maxBuffered: 200_000 },
   ) {}
 
   add(events: readonly SecurityEvent[], position?: SourcePosition): void {
