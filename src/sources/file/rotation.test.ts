@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { appendFile, copyFile, rename, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -74,3 +75,35 @@ test('truncation drops a held-back partial line of the old content', () =>
     assert.deepEqual(await tailing.untilLast('b-1'), ['a-1', 'b-1']);
     await tailing.stop();
   }));
+
+test('a writer that keeps writing across five renames: every line exactly once, in order', () =>
+  withTempDir(async (dir) => {
+    const path = join(dir, 'messages');
+    await writeFile(path, '');
+    const tailing = Tailing.start({ path, startAt: 'start', batchLines: 7 });
+    const written: string[] = [];
+    let fd = openSync(path, 'a');
+    let firstInFile = 'line-0';
+    for (let n = 0; n < 3000; n++) {
+      if (n > 0 && n % 500 === 0) {
+        // One rotation at a time: two renames before the source looks again would hide the file between them.
+        const first = firstInFile;
+        await tailing.until((seen) => seen.includes(first));
+        await rename(path, `${path}.${n / 500}`);
+        for (let late = 0; late < 5; late++) written.push(writeLine(fd, n++));
+        closeSync(fd);
+        fd = openSync(path, 'a');
+        firstInFile = `line-${n}`;
+      }
+      written.push(writeLine(fd, n));
+      if (n % 10 === 0) await new Promise(setImmediate);
+    }
+    closeSync(fd);
+    assert.deepEqual(await tailing.untilLast(written.at(-1) ?? ''), written);
+    await tailing.stop();
+  }));
+
+function writeLine(fd: number, n: number): string {
+  writeSync(fd, `line-${n}\n`);
+  return `line-${n}`;
+}

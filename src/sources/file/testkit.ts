@@ -55,11 +55,16 @@ export class Tailing {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.lines)) {
       const result = await this.next(deadline - Date.now());
-      if (result === 'timeout') throw new Error(`timed out after ${timeoutMs} ms; got ${JSON.stringify(this.lines)}`);
-      if (result.done === true) throw new Error(`source ended early; got ${JSON.stringify(this.lines)}`);
+      if (result === 'timeout') throw new Error(`timed out after ${timeoutMs} ms; ${this.summary()}`);
+      if (result.done === true) throw new Error(`source ended early; ${this.summary()}`);
       this.batches.push(result.value);
     }
     return this.lines;
+  }
+
+  private summary(): string {
+    const seen = this.lines;
+    return `got ${seen.length} lines, the last ones ${JSON.stringify(seen.slice(-10))}`;
   }
 
   /** Wait until the last line equals `last`, the end marker tests append after their real lines. */
