@@ -7,7 +7,7 @@ import { swError, type SipwardenError } from '../../core/errors.js';
  * How many leading bytes identify a file's content. A reused inode almost never starts with the same 256 bytes
  * (log lines start with timestamps), and 256 bytes cost one small read.
  */
-export const HEAD_BYTES = 256;
+const HEAD_BYTES = 256;
 
 /** One open log file: its descriptor, its identity (dev, ino) and the byte offset of the next read. */
 export class TailedFile {
@@ -28,7 +28,7 @@ export class TailedFile {
     // Check the type before open(): opening a FIFO for reading blocks until a writer shows up.
     const before = await statPath(path);
     if (before === undefined) return undefined;
-    requireRegularFile(path, before);
+    if (!before.isFile()) throw notALogFile(path, before);
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -45,7 +45,7 @@ export class TailedFile {
     }
     if (!opened.isFile()) {
       await handle.close();
-      requireRegularFile(path, opened);
+      throw notALogFile(path, opened);
     }
     return new TailedFile(path, handle, opened.dev, opened.ino);
   }
@@ -133,18 +133,17 @@ export async function statPath(path: string): Promise<Stats | undefined> {
   }
 }
 
-export function errorCode(error: unknown): string | undefined {
+function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
   return typeof error.code === 'string' ? error.code : undefined;
 }
 
-function requireRegularFile(path: string, stats: Stats): void {
-  if (stats.isFile()) return;
+function notALogFile(path: string, stats: Stats): SipwardenError {
   const what = stats.isDirectory() ? 'a directory' : 'not a regular file';
-  throw swError('SW_ERR_SOURCE', `file source ${path}: is ${what}, expected a log file`);
+  return swError('SW_ERR_SOURCE', `file source ${path}: is ${what}, expected a log file`);
 }
 
-export function fileError(path: string, error: unknown): SipwardenError {
+function fileError(path: string, error: unknown): SipwardenError {
   const code = errorCode(error);
   const problem =
     code === 'EACCES' || code === 'EPERM'
