@@ -63,6 +63,11 @@ export interface SecurityEvent {
   /** Set when the line shows injection: `ip` is then absent and `candidates` lists every address seen. */
   tampered?: true;
   candidates?: string[];
+  /**
+   * The line ended inside a caller-controlled field (a newline smuggled in, e.g. URL-decoded `%0A`): the rest
+   * of the server's message, starting with whatever the caller wrote, is the next line.
+   */
+  cut?: true;
   /** The original record, cut to RAW_LIMIT characters. */
   raw: string;
 }

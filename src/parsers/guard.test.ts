@@ -21,8 +21,11 @@ it('a line right after a cut (tampered) line is never trusted', () => {
   assert.equal(later?.ip, '198.51.100.7');
 });
 
-it('without a tampered line before it, a line passes unchanged', () => {
+it('after an ordinary tampered line (duplicated anchor), the next line is trusted', () => {
   const parser = guardParser(createAsteriskParser());
+  const injected = "[2024-01-01 12:00:00] NOTICE[7] chan_sip.c: Registration from '<sip:x@h>' failed for '192.0.2.1:5060' - Wrong password' failed for '203.0.113.1:5060' - Wrong password";
+  assert.equal(parser.parse(injected, ctx)[0]?.kind, 'tampered');
   const [event] = parser.parse(forged, ctx);
   assert.equal(event?.kind, 'auth-failure');
+  assert.equal(event?.ip, '198.51.100.7');
 });

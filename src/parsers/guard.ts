@@ -2,10 +2,12 @@ import { boundRaw, type SecurityEvent } from '../core/event.js';
 import type { LineParser, ParseContext } from './types.js';
 
 /**
- * Distrusts the line right after a tampered one. Asterisk URL-decodes the dialled extension before logging
+ * Distrusts the line right after a cut one. Asterisk URL-decodes the dialled extension before logging
  * it, so `%0A` in a Request-URI cuts its log line in two: the first part is caught as tampered (it lacks the
  * server's tail), but the second begins wherever the caller wants and can look like a whole server line.
- * Such a follower yields `tampered` events carrying its addresses as candidates, never a trusted `ip`.
+ * Parsers mark such a fragment `cut`. Only cut lines taint their follower: an ordinary tampered line (a
+ * duplicated anchor) ends where the server ended it, so the next line is the server's again.
+ * The follower yields `tampered` events carrying its addresses as candidates, never a trusted `ip`.
  *
  * This is the one stateful step of parsing, so it wraps a pure parser per source instead of living in one.
  */
@@ -20,9 +22,7 @@ export function guardParser(parser: LineParser): LineParser {
       const distrust = distrustNext;
       distrustNext = false;
       if (events.length === 0) return events;
-      let tampered = false;
-      for (const event of events) if (event.kind === 'tampered') tampered = true;
-      distrustNext = tampered;
+      for (const event of events) if (event.cut) distrustNext = true;
       if (!distrust) return events;
       return events.map((event): SecurityEvent => {
         if (event.kind === 'tampered' || !event.ip) return event;

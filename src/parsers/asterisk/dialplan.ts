@@ -38,7 +38,7 @@ export function parseDialplanMiss(view: LogLine, msg: number, ctx: TimeContext, 
   const end = contentEnd(line);
   const notFound = line.lastIndexOf(NOT_FOUND, end);
   if (line.indexOf(REJECTED, toExten) < 0) {
-    return [makeTampered(view.at(ctx), line, pattern, line.slice(msg), 'dialplan line cut inside the extension')];
+    return [{ ...makeTampered(view.at(ctx), line, pattern, line.slice(msg), 'dialplan line cut inside the extension'), cut: true }];
   }
   if (notFound < toExten || !line.startsWith("'.", end - 2) || end - 2 < notFound + NOT_FOUND.length) return NO_EVENTS;
   let address = line.slice(open + 1, toExten);
