@@ -3,7 +3,6 @@ import { hostname, userInfo } from 'node:os';
 import { DEFAULT_CONFIG_PATH, defaultConfig, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { swError } from '../core/errors.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 
 /** The config file a command uses: --config, then $SIPWARDEN_CONFIG, then /etc/sipwarden/sipwarden.yaml. */
@@ -22,7 +21,8 @@ export function optionalConfig(option: string | undefined): Config {
   return loadConfig(path);
 }
 
-export function openStore(config: Config): Store {
+export async function openStore(config: Config): Promise<Store> {
+  const { openSqliteStore } = await import('../store/sqlite/index.js');
   return openSqliteStore(config.store.sqlite);
 }
 

@@ -1,12 +1,10 @@
 import { Command } from 'commander';
-import { configJsonSchema } from '../config/schema.js';
 import { describeError } from '../core/errors.js';
-import { banCommand, listCommand, unbanCommand } from './commands/decisions.js';
-import { parseCommand } from './commands/parse.js';
-import { runCommand } from './commands/run.js';
-import { testCommand } from './commands/test.js';
-import { whyCommand } from './commands/why.js';
-import { configPath, requireConfig } from './context.js';
+
+// Each command loads its own modules when it runs: start-up time is part of every CLI call, and `test`
+// must not pay for the SQLite driver, the logger or the daemon.
+const decisions = () => import('./commands/decisions.js');
+const context = () => import('./context.js');
 
 const program = new Command()
   .name('sipwarden')
@@ -19,14 +17,14 @@ const configOption = ['-c, --config <file>', 'config file (default: $SIPWARDEN_C
 program.command('run').description('run the daemon')
   .option(...configOption)
   .option('--from-start', 'read log files from their beginning when no position is saved')
-  .action((o) => runCommand(o));
+  .action(async (o) => (await import('./commands/run.js')).runCommand(o));
 
 program.command('parse').description('print one JSON object per recognised event (NDJSON)')
   .argument('[file]', 'log file; standard input when omitted or -')
   .requiredOption('-f, --format <format>', 'asterisk, asterisk-security, freeswitch, kamailio, opensips, or a custom format of --config')
   .option(...configOption)
   .option('--timezone <zone>', 'zone of the log timestamps (default: config timezone, else local)')
-  .action((file, o) => parseCommand(file, o));
+  .action(async (file, o) => (await import('./commands/parse.js')).parseCommand(file, o));
 
 program.command('test').description('replay logs through rules and policy: what would be banned, and why')
   .argument('<logfile...>')
@@ -34,18 +32,18 @@ program.command('test').description('replay logs through rules and policy: what 
   .option('-f, --format <format>', 'format of the log files (default: from the config source with that path)')
   .option('--timezone <zone>', 'zone of the log timestamps')
   .option('--json', 'print one JSON object')
-  .action((files, o) => testCommand(files, o));
+  .action(async (files, o) => (await import('./commands/test.js')).testCommand(files, o));
 
 program.command('why').description('explain an address, prefix or account: events, rule, policy path, ban, undo')
   .argument('<target>', 'IP address, prefix, or account name')
   .option(...configOption)
   .option('--json', 'print one JSON object')
-  .action((target, o) => whyCommand(target, o));
+  .action(async (target, o) => (await import('./commands/why.js')).whyCommand(target, o));
 
 program.command('list').description('list active bans')
   .option(...configOption)
   .option('--json', 'print JSON')
-  .action((o) => listCommand(o));
+  .action(async (o) => (await decisions()).listCommand(o));
 
 program.command('ban').description('ban an address or prefix by hand (audited)')
   .argument('<target>', 'IP address or prefix')
@@ -53,21 +51,23 @@ program.command('ban').description('ban an address or prefix by hand (audited)')
   .option('--for <duration>', 'ban length, e.g. 1h, 7d (default: permanent)')
   .requiredOption('--reason <text>', 'why (goes into the audit trail)')
   .option('--actor <name>', 'who (default: the invoking user@host)')
-  .action((target, o) => banCommand(target, o));
+  .action(async (target, o) => (await decisions()).banCommand(target, o));
 
 program.command('unban').description('lift the bans on an address or prefix (audited)')
   .argument('<target>', 'IP address or prefix')
   .option(...configOption)
   .requiredOption('--reason <text>', 'why (goes into the audit trail)')
   .option('--actor <name>', 'who (default: the invoking user@host)')
-  .action((target, o) => unbanCommand(target, o));
+  .action(async (target, o) => (await decisions()).unbanCommand(target, o));
 
 const config = program.command('config').description('configuration tools');
-config.command('check').description('validate a config file').option(...configOption).action((o: { config?: string }) => {
+config.command('check').description('validate a config file').option(...configOption).action(async (o: { config?: string }) => {
+  const { configPath, requireConfig } = await context();
   requireConfig(o.config);
   process.stdout.write(`${configPath(o.config)}: valid\n`);
 });
-config.command('schema').description('print the config JSON Schema').action(() => {
+config.command('schema').description('print the config JSON Schema').action(async () => {
+  const { configJsonSchema } = await import('../config/schema.js');
   process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
 });
 

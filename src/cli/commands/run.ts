@@ -13,7 +13,7 @@ export interface RunOptions {
 export async function runCommand(options: RunOptions): Promise<void> {
   const config = requireConfig(options.config);
   const logger = createLogger(config.log.level, config.node);
-  const store = openStore(config);
+  const store = await openStore(config);
   const daemon = new Daemon({ config, store, logger, clock: systemClock, fromStart: options.fromStart ?? false });
   let stopping = false;
   const stop = (signal: string): void => {

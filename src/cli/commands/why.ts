@@ -123,7 +123,7 @@ export async function explain(store: Store, config: Config, text: string, now: n
 
 export async function whyCommand(text: string, options: WhyOptions): Promise<void> {
   const config = requireConfig(options.config);
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     const now = Date.now();
     if (options.json) {
