@@ -133,33 +133,40 @@ export interface Endpoint {
  * or a bare IPv6 address. Returns null for anything else.
  */
 export function parseEndpoint(text: string): Endpoint | null {
-  if (text.length === 0 || text.length > 64) return null;
+  const length = text.length;
+  if (length === 0 || length > 64) return null;
   if (text.charCodeAt(0) === 91 /* [ */) {
     const close = text.indexOf(']');
     if (close < 0) return null;
     const ip = normalizeIp(text.slice(1, close));
     if (!ip) return null;
-    const rest = text.slice(close + 1);
-    if (rest === '') return { ip };
-    if (rest[0] !== ':') return null;
-    const port = parsePort(rest.slice(1));
-    return port === null ? null : { ip, port };
+    if (close + 1 === length) return { ip };
+    if (text.charCodeAt(close + 1) !== 58 /* : */) return null;
+    const port = portAt(text, close + 2);
+    return port < 0 ? null : { ip, port };
   }
   const colon = text.indexOf(':');
-  if (colon >= 0 && colon === text.lastIndexOf(':')) {
-    const ip = normalizeIp(text.slice(0, colon));
-    if (!ip) return null;
-    const port = parsePort(text.slice(colon + 1));
-    return port === null ? null : { ip, port };
+  if (colon >= 0 && text.indexOf(':', colon + 1) < 0) {
+    const ip = text.slice(0, colon);
+    if (!isDottedQuad(ip)) return null;
+    const port = portAt(text, colon + 1);
+    return port < 0 ? null : { ip, port };
   }
   const ip = normalizeIp(text);
   return ip ? { ip } : null;
 }
 
-function parsePort(text: string): number | null {
-  if (!/^\d{1,5}$/.test(text)) return null;
-  const port = Number(text);
-  return port <= 65535 ? port : null;
+/** The decimal port from `start` to the end of `text` (1-5 digits, at most 65535), or -1. */
+function portAt(text: string, start: number): number {
+  const length = text.length;
+  if (length === start || length - start > 5) return -1;
+  let port = 0;
+  for (let i = start; i < length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    port = port * 10 + c;
+  }
+  return port <= 65535 ? port : -1;
 }
 
 /** An address or prefix: `1.2.3.0/24`, `2001:db8::/32`, or a single address (full length). */

@@ -119,13 +119,29 @@ function isoWithOffset(text: string): number | null {
   return Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset;
 }
 
+/** `2024-01-01 12:00:00` with optional `.123` (Asterisk's `%F %T[.%3q]`), read without a regex. */
+function localDateTime(text: string, timezone: string): number | null {
+  const length = text.length;
+  if ((length !== 19 && length !== 23) || text.charCodeAt(10) !== 32 || text.charCodeAt(4) !== 45 || text.charCodeAt(13) !== 58) return null;
+  const y = digits(text, 0, 4);
+  const mo = digits(text, 5, 2);
+  const d = digits(text, 8, 2);
+  const h = digits(text, 11, 2);
+  const mi = digits(text, 14, 2);
+  const s = digits(text, 17, 2);
+  const ms = length === 23 && text.charCodeAt(19) === 46 ? digits(text, 20, 3) : length === 19 ? 0 : -1;
+  if ((y | mo | d | h | mi | s | ms) < 0 || text.charCodeAt(7) !== 45 || text.charCodeAt(16) !== 58) return null;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  return wallTimeToEpoch(timezone, y, mo - 1, d, h, mi, s, ms);
+}
+
 /**
  * Parses the timestamp forms that VoIP servers write: `%F %T[.%q]`, ISO 8601 with an optional offset,
  * `%b %e %T[.%q]` (syslog and Asterisk's default), FreeSWITCH's `MM-DD HH:MM:SS.uuuuuu`, and Asterisk 1.8-11's
  * `sec-usec`. Returns epoch ms, or null when the text is none of these.
  */
 export function parseTimestamp(text: string, ctx: TimeContext): number | null {
-  const fast = isoWithOffset(text);
+  const fast = isoWithOffset(text) ?? localDateTime(text, ctx.timezone);
   if (fast !== null) return fast;
   let m = ISO_LIKE.exec(text);
   if (m) {

@@ -14,7 +14,10 @@ export function uriParts(text: string): UriParts {
   if (scheme < 0) return {};
   const start = text.indexOf(':', scheme) + 1;
   let end = start;
-  while (end < text.length && !'>;?'.includes(text[end] as string)) end++;
+  for (; end < text.length; end++) {
+    const c = text.charCodeAt(end);
+    if (c === 62 /* > */ || c === 59 /* ; */ || c === 63 /* ? */) break;
+  }
   const uri = text.slice(start, end);
   const at = uri.lastIndexOf('@');
   const hostPort = at < 0 ? uri : uri.slice(at + 1);
@@ -28,7 +31,10 @@ export function uriParts(text: string): UriParts {
   }
   const parts: UriParts = {};
   // `sip:user:password@host` is legal; the password is not an account name.
-  if (at > 0) parts.user = uri.slice(0, at).split(':', 1)[0];
+  if (at > 0) {
+    const colon = uri.indexOf(':');
+    parts.user = colon >= 0 && colon < at ? uri.slice(0, colon) : uri.slice(0, at);
+  }
   if (host) parts.host = host;
   return parts;
 }
