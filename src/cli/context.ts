@@ -1,24 +1,31 @@
 import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { DEFAULT_CONFIG_PATH, defaultConfig, loadConfig } from '../config/load.js';
+import { defaultConfigSnapshot } from '../config/defaults.js';
 import type { Config } from '../config/schema.js';
 import { swError } from '../core/errors.js';
 import type { Store } from '../store/types.js';
+
+const DEFAULT_CONFIG_PATH = '/etc/sipwarden/sipwarden.yaml';
 
 /** The config file a command uses: --config, then $SIPWARDEN_CONFIG, then /etc/sipwarden/sipwarden.yaml. */
 export function configPath(option: string | undefined): string {
   return option ?? process.env.SIPWARDEN_CONFIG ?? DEFAULT_CONFIG_PATH;
 }
 
-export function requireConfig(option: string | undefined): Config {
+export async function requireConfig(option: string | undefined): Promise<Config> {
+  const { loadConfig } = await import('../config/load.js');
   return loadConfig(configPath(option));
 }
 
 /** For parse/test: the given config, or the built-in defaults when none is given and none is installed. */
-export function optionalConfig(option: string | undefined): Config {
+export async function optionalConfig(option: string | undefined): Promise<Config> {
   const path = configPath(option);
-  if (option === undefined && !existsSync(path)) return defaultConfig();
-  return loadConfig(path);
+  if (option === undefined && process.env.SIPWARDEN_CONFIG === undefined && !existsSync(path)) {
+    const snapshot = defaultConfigSnapshot();
+    if (snapshot) return snapshot;
+    return (await import('../config/load.js')).defaultConfig();
+  }
+  return requireConfig(option);
 }
 
 export async function openStore(config: Config): Promise<Store> {

@@ -63,7 +63,7 @@ program.command('unban').description('lift the bans on an address or prefix (aud
 const config = program.command('config').description('configuration tools');
 config.command('check').description('validate a config file').option(...configOption).action(async (o: { config?: string }) => {
   const { configPath, requireConfig } = await context();
-  requireConfig(o.config);
+  await requireConfig(o.config);
   process.stdout.write(`${configPath(o.config)}: valid\n`);
 });
 config.command('schema').description('print the config JSON Schema').action(async () => {

@@ -39,6 +39,7 @@ function decode(buffer: Buffer, start: number, end: number): string {
 
 function splitLines(text: string): string[] {
   const lines = text.split('\n');
+  if (text.indexOf('\r') < 0) return lines;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);

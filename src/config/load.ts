@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { hostname } from 'node:os';
 import type { z } from 'zod';
 import { isSipwardenError, swError } from '../core/errors.js';
 import { createCustomParser } from '../parsers/custom/index.js';
 import { BUILTIN_FORMATS, configSchema, type Config } from './schema.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/sipwarden/sipwarden.yaml';
 
 /**
  * `${NAME}` in a string value takes the value of an environment variable, so secrets stay out of the file.

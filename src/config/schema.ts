@@ -9,7 +9,9 @@ import { isValidTimezone } from '../core/time.js';
  * was expected. Durations are written as `30s`, `5m`, `1h`, `7d` and come out as milliseconds.
  */
 
-export const BUILTIN_FORMATS = ['asterisk', 'asterisk-security', 'freeswitch', 'kamailio', 'opensips'] as const;
+import { BUILTIN_FORMATS } from '../parsers/types.js';
+
+export { BUILTIN_FORMATS };
 
 const DURATION_TEXT = /^\d+(?:\.\d+)?(?:ms|s|m|h|d|w)$/;
 const durationText = () =>

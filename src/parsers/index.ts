@@ -1,5 +1,4 @@
 import type { Config } from '../config/schema.js';
-import { BUILTIN_FORMATS } from '../config/schema.js';
 import { swError } from '../core/errors.js';
 import { createAsteriskParser } from './asterisk/index.js';
 import { createAsteriskSecurityParser } from './asterisk-security/index.js';
@@ -8,7 +7,7 @@ import { createFreeswitchParser } from './freeswitch/index.js';
 import { createKamailioParser } from './kamailio/index.js';
 import { createOpensipsParser } from './opensips/index.js';
 import { guardParser } from './guard.js';
-import type { LineParser } from './types.js';
+import { BUILTIN_FORMATS, type LineParser } from './types.js';
 
 export type BuiltinFormat = (typeof BUILTIN_FORMATS)[number];
 

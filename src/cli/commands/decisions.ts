@@ -20,7 +20,7 @@ function targetOf(text: string): string {
 
 /** `sipwarden list`: the bans in force. */
 export async function listCommand(options: ListOptions): Promise<void> {
-  const store = await openStore(requireConfig(options.config));
+  const store = await openStore(await requireConfig(options.config));
   try {
     const now = Date.now();
     const bans = await store.activeBans(now);
@@ -56,7 +56,7 @@ export async function banCommand(text: string, options: BanOptions): Promise<voi
   const reason = requireReason(options.reason, 'ban');
   const durationMs = options.for ? parseDuration(options.for) : null;
   const actor = actorName(options.actor);
-  const store = await openStore(requireConfig(options.config));
+  const store = await openStore(await requireConfig(options.config));
   try {
     const now = Date.now();
     const decision = await store.addDecision({
@@ -77,7 +77,7 @@ export async function unbanCommand(text: string, options: BanOptions): Promise<v
   const target = targetOf(text);
   const reason = requireReason(options.reason, 'unban');
   const actor = actorName(options.actor);
-  const store = await openStore(requireConfig(options.config));
+  const store = await openStore(await requireConfig(options.config));
   try {
     const now = Date.now();
     const query = target.includes('/') ? { cidr: target } : { ip: target };

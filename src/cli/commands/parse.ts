@@ -22,7 +22,7 @@ function view(line: number, e: SecurityEvent): Record<string, unknown> {
 
 /** `sipwarden parse`: one JSON object per recognised event; lines without an event print nothing. */
 export async function parseCommand(file: string | undefined, options: ParseOptions): Promise<void> {
-  const config = optionalConfig(options.config);
+  const config = await optionalConfig(options.config);
   const parser = createParser(options.format, config);
   const referenceTime = file && file !== '-' ? statSync(file).mtimeMs : Date.now();
   const ctx = { timezone: options.timezone ?? config.timezone, referenceTime };

@@ -11,7 +11,7 @@ export interface RunOptions {
 
 /** `sipwarden run`: the daemon, until SIGINT or SIGTERM. */
 export async function runCommand(options: RunOptions): Promise<void> {
-  const config = requireConfig(options.config);
+  const config = await requireConfig(options.config);
   const logger = createLogger(config.log.level, config.node);
   const store = await openStore(config);
   const daemon = new Daemon({ config, store, logger, clock: systemClock, fromStart: options.fromStart ?? false });

@@ -102,7 +102,7 @@ export function renderReplay(r: ReplayResult): string {
 
 export async function testCommand(files: string[], options: TestOptions): Promise<void> {
   if (files.length === 0) throw swError('SW_ERR_ARGUMENT', 'test needs at least one log file');
-  const config = optionalConfig(options.config);
+  const config = await optionalConfig(options.config);
   const result = await replay(files, config, options);
   process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${renderReplay(result)}\n`);
 }

@@ -122,7 +122,7 @@ export async function explain(store: Store, config: Config, text: string, now: n
 }
 
 export async function whyCommand(text: string, options: WhyOptions): Promise<void> {
-  const config = requireConfig(options.config);
+  const config = await requireConfig(options.config);
   const store = await openStore(config);
   try {
     const now = Date.now();
