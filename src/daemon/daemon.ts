@@ -50,6 +50,7 @@ export class Daemon {
     this.analyzer = new Analyzer(config, {
       onListProblem: (p) => logger.warn({ list: p.source, line: p.line }, p.message),
       onListReload: (file, size) => logger.info({ list: file, entries: size }, 'address list reloaded'),
+      onLearn: (ip, account, at) => void this.remember({ ip, account, at }),
       onBudgetExhausted: (at, used) =>
         logger.error({ used, at: new Date(at).toISOString() }, 'ban budget for spoofable evidence exhausted: findings are reported, not banned (possible forged-source flood)'),
     });
@@ -143,7 +144,6 @@ export class Daemon {
       for (const event of events) {
         if (event.kind === 'tampered') this.noteTampered(event.candidates ?? [], now);
         const outcome = this.analyzer.process(event, now);
-        if (outcome.learned) void this.remember(outcome.learned);
         for (const decision of outcome.decisions) decisions.push(decision);
       }
       this.writer.add(events, batch.position);

@@ -10,6 +10,8 @@ export interface AnalyzerHooks {
   onListProblem?: (problem: ListProblem) => void;
   onListReload?: (file: string, size: number) => void;
   onBudgetExhausted?: (at: number, used: number) => void;
+  /** A new or refreshed (ip, account) success, for the daemon to persist. */
+  onLearn?: (ip: string, account: string, at: number) => void;
 }
 
 export interface AnalyzerStats {
@@ -22,10 +24,8 @@ export interface AnalyzerStats {
 }
 
 export interface Outcome {
-  decisions: NewDecision[];
-  findings: Finding[];
-  /** Set when the event taught a new (ip, account) success. */
-  learned?: { ip: string; account: string; at: number };
+  decisions: readonly NewDecision[];
+  findings: readonly Finding[];
 }
 
 const NOTHING: Outcome = Object.freeze({ decisions: [], findings: [] }) as Outcome;
@@ -47,8 +47,10 @@ export class Analyzer {
   readonly trunks: AddressList;
   readonly stats: AnalyzerStats = { events: 0, byKind: new Map(), findings: {}, tampered: 0, knownGoodFailures: 0 };
   private readonly shadow: RuleEngine;
+  private readonly onLearn: AnalyzerHooks['onLearn'];
 
   constructor(config: Config, hooks: AnalyzerHooks = {}) {
+    this.onLearn = hooks.onLearn;
     const rules = rulesFromConfig(config);
     this.engine = new RuleEngine(rules);
     this.shadow = new RuleEngine(rules.filter((r) => r.key === 'ip' && !r.distinct));
@@ -77,10 +79,9 @@ export class Analyzer {
       stats.tampered++;
       return NOTHING;
     }
-    let learned: Outcome['learned'];
     if (event.kind === 'auth-success' && event.ip && event.account) {
       this.knownGood.remember(event.ip, event.account, event.at);
-      learned = { ip: event.ip, account: event.account, at: event.at };
+      this.onLearn?.(event.ip, event.account, event.at);
     }
     if (
       FAILURES.has(event.kind) && event.ip && event.account !== undefined &&
@@ -96,14 +97,14 @@ export class Analyzer {
       return { decisions, findings };
     }
     const findings = this.engine.observe(event);
-    if (findings.length === 0) return learned ? { decisions: [], findings, learned } : NOTHING;
+    if (findings.length === 0) return NOTHING;
     const decisions: NewDecision[] = [];
     for (const finding of findings) {
       stats.findings[finding.rule.name] = (stats.findings[finding.rule.name] ?? 0) + 1;
       const decision = this.policy.decide(finding, now);
       if (decision) decisions.push(decision);
     }
-    return learned ? { decisions, findings, learned } : { decisions, findings };
+    return { decisions, findings };
   }
 
   /** Periodic housekeeping: idle detector keys, old known-good pairs, escalation history. */

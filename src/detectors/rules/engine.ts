@@ -55,6 +55,8 @@ interface DistinctState {
   lastAt: number;
 }
 
+const NONE: readonly Finding[] = Object.freeze([]);
+
 /** Sweep idle keys after this many observed events, so a million one-shot scanners cannot pin memory. */
 const SWEEP_EVERY = 65_536;
 
@@ -82,9 +84,9 @@ export class RuleEngine {
   }
 
   /** Feeds one event; returns the findings it completes (most events complete none). */
-  observe(event: SecurityEvent): Finding[] {
+  observe(event: SecurityEvent): readonly Finding[] {
     const rules = this.byKind.get(event.kind);
-    if (!rules) return [];
+    if (!rules) return NONE;
     if (event.at > this.latest) this.latest = event.at;
     if (++this.observed % SWEEP_EVERY === 0) this.sweep();
     let findings: Finding[] | undefined;
@@ -94,7 +96,7 @@ export class RuleEngine {
       const finding = rule.distinct ? this.observeDistinct(rule, key, event) : this.observeCount(rule, key, event);
       if (finding) (findings ??= []).push(finding);
     }
-    return findings ?? [];
+    return findings ?? NONE;
   }
 
   private observeCount(rule: RuleSpec, key: string, event: SecurityEvent): Finding | null {
