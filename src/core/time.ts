@@ -184,6 +184,18 @@ export class TimestampCache {
   private lastTz = '';
   private lastRef = Number.NaN;
 
+  /** Like parse, for the date at line[start, end), without cutting it out when it repeats the last one. */
+  parseIn(line: string, start: number, end: number, ctx: TimeContext): number | null {
+    const last = this.lastText;
+    if (
+      end - start === last.length && line.startsWith(last, start) && ctx.timezone === this.lastTz &&
+      Math.abs(ctx.referenceTime - this.lastRef) < 86_400_000
+    ) {
+      return this.lastValue;
+    }
+    return this.parse(line.slice(start, end), ctx);
+  }
+
   /** The reference only decides the year of yearless dates, so small moves of it keep the memo. */
   parse(text: string, ctx: TimeContext): number | null {
     if (

@@ -19,10 +19,10 @@ export function guardParser(parser: LineParser): LineParser {
     patterns: parser.patterns,
     parse(line: string, ctx: ParseContext): readonly SecurityEvent[] {
       const events = parser.parse(line, ctx);
+      if (events.length === 0 && !distrustNext) return events;
       const distrust = distrustNext;
       distrustNext = false;
-      if (events.length === 0) return events;
-      for (const event of events) if (event.cut) distrustNext = true;
+      for (let i = 0; i < events.length; i++) if (events[i]!.cut) distrustNext = true;
       if (!distrust) return events;
       return events.map((event): SecurityEvent => {
         if (event.kind === 'tampered' || !event.ip) return event;

@@ -31,6 +31,7 @@ export interface Outcome {
 const NOTHING: Outcome = Object.freeze({ decisions: [], findings: [] }) as Outcome;
 const FAILURES = new Set<EventKind>(FAILURE_KINDS);
 
+
 /**
  * events -> known-good filter -> rules -> policy, synchronously and in memory. `sipwarden test` runs it over a
  * replay with the events' own time as "now"; the daemon runs it live and persists what it returns.

@@ -52,8 +52,8 @@ export async function replay(files: readonly string[], config: Config, options: 
       for (const text of batch) {
         const events = parser.parse(text, ctx);
         for (let i = 0; i < events.length; i++) {
-          const outcome = analyzer.process(events[i]!);
-          for (const d of outcome.decisions) decisions.push(d);
+          const made = analyzer.process(events[i]!).decisions;
+          if (made.length > 0) decisions.push(...made);
         }
       }
     }

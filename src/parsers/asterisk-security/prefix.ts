@@ -34,17 +34,24 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/**
+ * The level from its length and first two letters, with no string compare: this runs for every line of the
+ * log. Asterisk writes the level itself, so nothing a caller sends can land here; a level that is not one of
+ * these is noise.
+ */
 function levelOf(line: string, start: number, end: number): Level {
+  const first = line.charCodeAt(start);
+  const second = line.charCodeAt(start + 1);
   switch (end - start) {
     case 5:
-      return line.startsWith('ERROR', start) ? Level.Error : Level.Other;
+      return first === 69 /* E */ && second === 82 /* R */ ? Level.Error : Level.Other;
     case 6:
-      return line.startsWith('NOTICE', start) ? Level.Notice : Level.Other;
+      return first === 78 /* N */ && second === 79 /* O */ ? Level.Notice : Level.Other;
     case 7:
-      if (line.startsWith('WARNING', start)) return Level.Warning;
-      return line.startsWith('VERBOSE', start) ? Level.Verbose : Level.Other;
+      if (first === 87 /* W */ && second === 65 /* A */) return Level.Warning;
+      return first === 86 /* V */ && second === 69 /* E */ ? Level.Verbose : Level.Other;
     case 8:
-      return line.startsWith('SECURITY', start) ? Level.Security : Level.Other;
+      return first === 83 /* S */ && second === 69 /* E */ ? Level.Security : Level.Other;
     default:
       return Level.Other;
   }
@@ -162,6 +169,6 @@ export class LogLine {
   /** The line's own time; a line without a readable date gets the reference time. */
   at(ctx: TimeContext): number {
     if (this.dateStart < 0) return ctx.referenceTime;
-    return this.dates.parse(this.line.slice(this.dateStart, this.dateEnd), ctx) ?? ctx.referenceTime;
+    return this.dates.parseIn(this.line, this.dateStart, this.dateEnd, ctx) ?? ctx.referenceTime;
   }
 }
