@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -33,16 +33,19 @@ test('a file it may not read is a source error naming the path, with the cause k
     const path = join(dir, 'messages');
     await writeFile(path, 'secret\n');
     await chmod(path, 0o000);
-    await chmod(dir, 0o755);
     const index = fileURLToPath(new URL('./index.js', import.meta.url));
     const script = `
       const { createFileSource } = await import(${JSON.stringify(index)});
       const source = createFileSource({ id: 'test', path: ${JSON.stringify(path)}, startAt: 'start' });
       try { for await (const batch of source.records(new AbortController().signal)) break; }
       catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message, cause: error.cause?.code })); }`;
-    // root reads anything, so the check runs as nobody when the tests run as root.
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], asNobody);
+    // root reads anything, so as root the file goes to nobody and the check runs as root without capabilities
+    // (no CAP_DAC_OVERRIDE): the file is then unreadable, yet the code, wherever the checkout lives, is not.
+    const root = process.getuid?.() === 0;
+    if (root) await chown(path, 65534, 65534);
+    const argv = [process.execPath, '--input-type=module', '-e', script];
+    const [command, ...args] = root ? ['setpriv', '--bounding-set=-all', '--inh-caps=-all', ...argv] : argv;
+    const { stdout } = await promisify(execFile)(command as string, args);
     const failure = JSON.parse(stdout) as { code: string; message: string; cause: string };
     assert.equal(failure.code, 'SW_ERR_SOURCE');
     assert.match(failure.message, /messages: permission denied/);
