@@ -79,6 +79,17 @@ describe('daemon end to end: log file -> decision -> store -> CLI', () => {
     assert.match(out, /3 more to a 1h ban/);
   });
 
+  it('why does not count failures of a known-good pair toward a ban', async () => {
+    appendFileSync(log, `[${stamp()}] VERBOSE[2] chan_sip.c: Registered SIP '1001' at 198.51.100.30:5060\n`);
+    for (let i = 0; i < 3; i++) appendFileSync(log, wrongPassword('198.51.100.30'));
+    const out = await waitFor(() => {
+      const text = cli(['why', '198.51.100.30', '--config', config]).stdout;
+      return /auth-failure 3/.test(text) ? text : undefined;
+    }, 5000, 'stored failures');
+    assert.match(out, /Known-good: 1001/);
+    assert.match(out, /bruteforce\s+0\/5/);
+  });
+
   it('manual ban and unban from the CLI are audited and picked up by the daemon', async () => {
     const ban = cli(['ban', '192.0.2.99', '--for', '1h', '--reason', 'seen on the SBC', '--actor', 'alice', '--config', config]);
     assert.equal(ban.status, 0, ban.stderr);

@@ -194,7 +194,7 @@ export class Daemon {
     const fields = { decision: d.id, target: d.target, rule: d.rule, evidence: d.evidence, events: d.eventCount };
     if (d.action === 'ban') {
       const until = d.expiresAt ? new Date(d.expiresAt).toISOString() : 'never';
-      this.options.logger.warn({ ...fields, until, level: d.level, dryRun: d.dryRun }, `${d.dryRun ? 'would ban' : 'banned'} ${d.target}: ${d.reason}`);
+      this.options.logger.warn({ ...fields, until, escalation: d.level, dryRun: d.dryRun }, `${d.dryRun ? 'would ban' : 'banned'} ${d.target}: ${d.reason}`);
     } else {
       this.options.logger.info(fields, `reported ${d.target}: ${d.reason}`);
     }

@@ -1,8 +1,8 @@
 import type { Config } from '../../config/schema.js';
 import { formatDuration } from '../../core/duration.js';
 import { formatCidr, parseCidr } from '../../core/ip.js';
-import { RuleEngine, rulesFromConfig } from '../../detectors/rules/index.js';
 import { AddressList } from '../../policy/address-list.js';
+import { Analyzer } from '../../pipeline/analyzer.js';
 import type { Decision, Store, StoredEvent } from '../../store/types.js';
 import { openStore, requireConfig } from '../context.js';
 import { count, expiry, shellQuote, when } from '../format.js';
@@ -95,9 +95,14 @@ export async function explain(store: Store, config: Config, text: string, now: n
 
   if (target.kind === 'ip' && active.length === 0) {
     out.push('', 'Distance to a ban (events inside each rule\'s window, now):');
-    const engine = new RuleEngine(rulesFromConfig(config).filter((r) => r.key === 'ip'));
-    for (const e of oldestFirst) if (e.at > now - 86_400_000) engine.observe(e);
-    for (const p of engine.progress(target.ip, now)) {
+    // The same analyzer as the daemon, so failures from known-good pairs are left out here too.
+    const analyzer = new Analyzer(config);
+    for (const pair of await store.knownGood({ ip: target.ip, since: now - config['known-good'].remember })) {
+      analyzer.knownGood.remember(pair.ip, pair.account, pair.lastSeen);
+    }
+    for (const e of oldestFirst) if (e.at > now - 86_400_000) analyzer.process(e, e.at);
+    analyzer.close();
+    for (const p of analyzer.engine.progress(target.ip, now).filter((r) => r.rule.key === 'ip')) {
       out.push(`  ${p.rule.name.padEnd(15)} ${p.count}/${p.rule.threshold} ${p.rule.distinct ? `distinct ${p.rule.distinct}s ` : ''}in ${formatDuration(p.rule.windowMs)} (${p.rule.on.join(', ')})${p.count > 0 ? ` - ${p.rule.threshold - p.count} more to a ${formatDuration(p.rule.banMs)} ban` : ''}`);
     }
   }
