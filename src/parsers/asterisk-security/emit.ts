@@ -25,17 +25,28 @@ function bound(text: string): string {
   return text.length > FIELD_LIMIT ? text.slice(0, FIELD_LIMIT) : text;
 }
 
+/**
+ * Every event gets the same keys in the same order (absent ones undefined), so all events share one hidden
+ * class and the detectors' property reads stay monomorphic; JSON output drops the undefined keys.
+ */
 export function makeEvent(at: number, line: string, f: Finding): SecurityEvent {
-  const event: SecurityEvent = { at, kind: f.kind, server: 'asterisk', evidence: f.evidence, pattern: f.pattern, raw: boundRaw(line) };
-  if (f.ip !== undefined) event.ip = f.ip;
-  if (f.port !== undefined) event.port = f.port;
-  if (f.transport !== undefined) event.transport = f.transport;
-  if (f.account) event.account = bound(f.account);
-  if (f.domain) event.domain = bound(f.domain);
-  if (f.destination) event.destination = bound(f.destination);
-  if (f.callId) event.callId = bound(f.callId);
-  if (f.reason) event.reason = bound(f.reason);
-  return event;
+  return {
+    at,
+    kind: f.kind,
+    ip: f.ip,
+    port: f.port,
+    transport: f.transport,
+    account: f.account ? bound(f.account) : undefined,
+    domain: f.domain ? bound(f.domain) : undefined,
+    destination: f.destination ? bound(f.destination) : undefined,
+    userAgent: undefined,
+    callId: f.callId ? bound(f.callId) : undefined,
+    server: 'asterisk',
+    evidence: f.evidence,
+    pattern: f.pattern,
+    reason: f.reason ? bound(f.reason) : undefined,
+    raw: boundRaw(line),
+  };
 }
 
 /**
