@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
-import { createReadStream } from 'node:fs';
+import { accessSync, constants, createReadStream } from 'node:fs';
+import { swError } from '../core/errors.js';
 
 /**
  * Reads a file (or stdin for `-`/undefined) as batches of lines, in 1 MiB chunks. Lines are split on the
@@ -8,6 +9,15 @@ import { createReadStream } from 'node:fs';
  * validation; only chunks with other bytes pay for UTF-8 decoding. A trailing `\r` is dropped. Memory stays
  * bounded by the chunk size plus the longest line.
  */
+/** Throws SW_ERR_ARGUMENT naming the file when a log file given on the command line cannot be read. */
+export function checkReadable(path: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw swError('SW_ERR_ARGUMENT', `cannot read log file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, error);
+  }
+}
+
 export async function* readLineBatches(path: string | undefined): AsyncGenerator<string[]> {
   const stream = path === undefined || path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   let carry: Buffer | null = null;

@@ -25,7 +25,8 @@ export function parseDuration(text: string | number): number {
 /** The shortest exact form: 3600000 -> `1h`, 90000 -> `90s`. */
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '0s';
-  for (const [unit, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  // Days rather than weeks: operators write and read ban lengths as 7d, 30d.
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import type { SecurityEvent } from '../../core/event.js';
 import { createParser } from '../../parsers/index.js';
 import { optionalConfig } from '../context.js';
-import { readLineBatches } from '../read-lines.js';
+import { checkReadable, readLineBatches } from '../read-lines.js';
 
 export interface ParseOptions {
   format: string;
@@ -22,6 +22,7 @@ function view(line: number, e: SecurityEvent): Record<string, unknown> {
 
 /** `sipwarden parse`: one JSON object per recognised event; lines without an event print nothing. */
 export async function parseCommand(file: string | undefined, options: ParseOptions): Promise<void> {
+  if (file && file !== '-') checkReadable(file);
   const config = await optionalConfig(options.config);
   const parser = createParser(options.format, config);
   const referenceTime = file && file !== '-' ? statSync(file).mtimeMs : Date.now();

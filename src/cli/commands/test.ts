@@ -8,7 +8,7 @@ import { Analyzer } from '../../pipeline/analyzer.js';
 import type { NewDecision } from '../../store/types.js';
 import { optionalConfig } from '../context.js';
 import { count, table } from '../format.js';
-import { readLineBatches } from '../read-lines.js';
+import { checkReadable, readLineBatches } from '../read-lines.js';
 
 export interface TestOptions {
   config?: string;
@@ -102,6 +102,7 @@ export function renderReplay(r: ReplayResult): string {
 
 export async function testCommand(files: string[], options: TestOptions): Promise<void> {
   if (files.length === 0) throw swError('SW_ERR_ARGUMENT', 'test needs at least one log file');
+  for (const file of files) checkReadable(file);
   const config = await optionalConfig(options.config);
   const result = await replay(files, config, options);
   process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${renderReplay(result)}\n`);
