@@ -30,7 +30,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 const results: { seconds: number; peakMiB: number | null }[] = [];
 let summary: { lines: number; events: number; bans: unknown[]; tampered: number } | undefined;
 for (let i = 0; i < runs; i++) {
-  const r = timed(process.execPath, ['bin/sipwarden', 'test', '--format', 'asterisk', '--timezone', 'UTC', '--json', log]);
+  const r = timed('bin/sipwarden', ['test', '--format', 'asterisk', '--timezone', 'UTC', '--json', log]);
   if (r.status !== 0) throw new Error(`sipwarden test exited with ${r.status}`);
   summary = JSON.parse(r.stdout);
   results.push(r);

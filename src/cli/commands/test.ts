@@ -8,7 +8,7 @@ import { Analyzer } from '../../pipeline/analyzer.js';
 import type { NewDecision } from '../../store/types.js';
 import { optionalConfig } from '../context.js';
 import { count, table } from '../format.js';
-import { checkReadable, readLineBatches } from '../read-lines.js';
+import { checkReadable, readFileLineBatches } from '../read-lines.js';
 
 export interface TestOptions {
   config?: string;
@@ -47,7 +47,7 @@ export async function replay(files: readonly string[], config: Config, options: 
     if (!format) throw swError('SW_ERR_ARGUMENT', `no format for ${file}: pass --format or a --config whose sources name one`);
     const parser = createParser(format, config);
     const ctx = { timezone: options.timezone ?? source?.timezone ?? config.timezone, referenceTime: statSync(file).mtimeMs };
-    for await (const batch of readLineBatches(file)) {
+    for (const batch of readFileLineBatches(file)) {
       lines += batch.length;
       for (const text of batch) {
         const events = parser.parse(text, ctx);
