@@ -80,7 +80,10 @@ export class LogLine {
       c = line.charCodeAt(++pos);
     }
     if (c === OPEN) {
-      const close = line.indexOf(']', pos + 1);
+      // `%b %e %T` and `%F %T` (the two usual date formats) put the bracket at a fixed column. Column 16 is
+      // checked first: in a `%F %T` date it holds a digit, while after a `%b %e %T` date column 20 is text.
+      const close =
+        line.charCodeAt(pos + 16) === CLOSE ? pos + 16 : line.charCodeAt(pos + 20) === CLOSE ? pos + 20 : line.indexOf(']', pos + 1);
       if (close < 0 || close > pos + 40) return false;
       this.dateStart = pos + 1;
       this.dateEnd = close;
