@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createAsteriskParser } from '../asterisk/index.js';
 import { loadSamples } from '../samples.js';
-import { assertWellFormed, fieldWith, fuzzCtx, injectedIp, mutated, TRUE_IP } from './fuzz-support.js';
+import { assertWellFormed, fieldWith, fuzzCtx, injectedIp, mutated, TRUE_IP } from '../fuzz-support.js';
 import { createAsteriskSecurityParser } from './index.js';
 
 const PREFIX = '[2024-01-01 12:00:00] SECURITY[2345] res_security_log.c: ';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { assertWellFormed, fieldWith, fuzzCtx, injectedIp, mutated, TRUE_IP } from '../asterisk-security/fuzz-support.js';
+import { assertWellFormed, fieldWith, fuzzCtx, injectedIp, mutated, TRUE_IP } from '../fuzz-support.js';
 import { loadSamples } from '../samples.js';
 import { createAsteriskParser } from './index.js';
 

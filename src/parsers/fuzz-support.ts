@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RAW_LIMIT } from '../../core/event.js';
-import { normalizeIp } from '../../core/ip.js';
-import type { LineParser, ParseContext } from '../types.js';
+import { RAW_LIMIT } from '../core/event.js';
+import { normalizeIp } from '../core/ip.js';
+import type { LineParser, ParseContext } from './types.js';
 
 /**
- * Test support shared by the Asterisk fuzz tests: client-controlled field values built from the delimiters
- * the parsers anchor on, an injected address in every spelling Asterisk uses, and random text.
+ * Test support shared by the parser fuzz tests: client-controlled field values built from the delimiters the
+ * parsers anchor on, an injected address in the spellings servers use, random text, and mutated real lines.
  */
 
 export const fuzzCtx: ParseContext = { timezone: 'UTC', referenceTime: Date.UTC(2024, 5, 1) };
@@ -19,6 +19,8 @@ const DELIMITERS = [
   "' (", ' (from ', ') ', '(', ')', "'", '"', ',', '=', ':', '[', ']', ' ', 'RemoteAddress="', '",RemoteAddress="',
   ',LocalAddress="', 'IPV4/UDP/', '/5060"', ' at ', ' failed to authenticate as \'', 'Host ', ',UsingPassword="1"',
   ' not found for endpoint \'', ' has no configured AORs', 'Rejecting unknown SIP connection from ', 'sip:', '@',
+  // FreeSWITCH, Kamailio and OpenSIPS anchors.
+  ' from ip ', "Can't find user [", '] from ', ' (IP:', 'PIKE - BLOCKing ip ', ' src=', ' port=', '<script>: ', 'WARNING:',
 ];
 
 /** One spelling of `ip` as it could appear in a log line. */
@@ -47,8 +49,8 @@ export function fieldWith(ip: string): fc.Arbitrary<string> {
 }
 
 /** Invariants every event of any line must hold, whatever the input. */
-export function assertWellFormed(parser: LineParser, line: string): void {
-  for (const event of parser.parse(line, fuzzCtx)) {
+export function assertWellFormed(parser: LineParser, line: string, ctx: ParseContext = fuzzCtx): void {
+  for (const event of parser.parse(line, ctx)) {
     assert.ok(event.raw.length <= RAW_LIMIT);
     assert.ok(Number.isFinite(event.at));
     if (event.kind === 'tampered') {
