@@ -35,6 +35,8 @@ export interface VerifyResult {
  * - `verify` checks that its objects still exist, at a cost that does not grow with the number of bans,
  *   and repairs them (followed by a reconcile from the caller when `repaired`).
  * - `lookup` answers for one address in O(1).
+ * - `uninstall` removes everything the enforcer created (and only that); `init` may follow.
+ * - Kernel backends turn `expiresAt - now` into an in-kernel timeout: bans expire even if sipwarden is down.
  * - The caller serialises calls; an enforcer need not be re-entrant.
  */
 export interface Enforcer {
@@ -44,5 +46,6 @@ export interface Enforcer {
   reconcile(active: readonly BanEntry[], now: number): Promise<void>;
   verify(): Promise<VerifyResult>;
   lookup(ip: string, now: number): Promise<BanState>;
+  uninstall(): Promise<void>;
   close(): Promise<void>;
 }

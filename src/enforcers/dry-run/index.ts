@@ -65,6 +65,10 @@ export class DryRunEnforcer implements Enforcer {
     return { banned: false };
   }
 
+  async uninstall(): Promise<void> {
+    this.bans.clear();
+  }
+
   async close(): Promise<void> {}
 
   private record(entry: JournalEntry): void {
