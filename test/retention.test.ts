@@ -7,6 +7,7 @@ import { validateConfig } from '../src/config/load.js';
 import { systemClock } from '../src/core/clock.js';
 import { createLogger } from '../src/core/logger.js';
 import { Daemon } from '../src/daemon/daemon.js';
+import { DryRunEnforcer } from '../src/enforcers/dry-run/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { tempDir } from './helpers.js';
 
@@ -22,10 +23,11 @@ it('a flood of events cannot grow the store past its retention limit', async () 
     store: { sqlite: join(dir, 'sw.db'), retention: { maxEvents: 1000, maxAge: '30d' } },
     sources: [{ id: 'ast', type: 'file', path: log, format: 'asterisk', startAt: 'start' }],
     allow: ['10.0.0.0/8'],
+    enforce: { backend: 'dry-run' },
   });
   const store = openSqliteStore(config.store.sqlite);
   const quiet = new Writable({ write: (_chunk, _enc, done) => done() });
-  const daemon = new Daemon({ config, store, logger: createLogger('warn', 't', quiet), clock: systemClock });
+  const daemon = new Daemon({ config, store, logger: createLogger('warn', 't', quiet), clock: systemClock, enforcer: new DryRunEnforcer() });
   await daemon.start();
   try {
     const total = async (): Promise<number> => Object.values(await store.countEvents({ ip: '10.0.0.9' })).reduce((a, b) => a + (b ?? 0), 0);

@@ -18,12 +18,13 @@ describe('config', () => {
     const config = defaultConfig();
     assert.equal(config.rules.bruteforce?.window, 60_000);
     assert.equal(config.rules.scanner?.ban, 7 * 86_400_000);
-    assert.equal(config.enforce.backend, 'dry-run');
+    assert.equal(config.enforce.backend, 'nftables');
+    assert.equal(config.enforce.guard.ban, 600_000);
     assert.ok(Object.isFrozen(config.rules));
   });
 
   it('unknown keys name the path and the allowed keys', () => {
-    assert.match(fail('enforce: { backnd: dry-run }'), /enforce: unknown key "backnd"; allowed keys: backend, dryRun, journal/);
+    assert.match(fail('enforce: { backnd: dry-run }'), /enforce: unknown key "backnd"; allowed keys: backend, scope, sipPorts, table, forward, command, guard, dryRun, journal/);
     assert.match(fail('sources: [{ id: a, type: file, path: /x, format: asterisk, colour: red }]'), /sources\[0\]: unknown key "colour"/);
     assert.match(fail('bogus: 1'), /\(top level\): unknown key "bogus"/);
   });
@@ -41,6 +42,10 @@ describe('config', () => {
     assert.match(fail('formats: { sbc: { patterns: [{ regex: "no group here", kind: auth-failure }] } }'), /formats\.sbc\.patterns\[0\]: regex has no named group "ip"/);
     assert.match(fail('formats: { sbc: { patterns: [{ regex: "(?<ip>[", kind: auth-failure }] } }'), /formats\.sbc\.patterns\[0\]/);
     assert.match(fail('formats: { sbc: { patterns: [{ regex: "(?<ip>[0-9.]+)", kind: tampered }] } }'), /kind tampered is not allowed/);
+  });
+
+  it('cross-field rules: the command backend needs a program', () => {
+    assert.match(fail('enforce: { backend: command }'), /enforce: .*backend command needs enforce\.command\.path/);
   });
 
   it('YAML syntax errors and missing environment variables are clear', () => {

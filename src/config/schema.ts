@@ -122,11 +122,33 @@ export const configSchema = z.strictObject({
     .describe('prefix length banned for one offending address'),
   enforce: z
     .strictObject({
-      backend: z.enum(['dry-run']).default('dry-run'),
+      backend: z
+        .enum(['nftables', 'ipset', 'iptables', 'command', 'dry-run'])
+        .default('nftables')
+        .describe('nftables (default); ipset with iptables; plain iptables (linear, last resort); command hook; dry-run'),
+      scope: z.enum(['all-ports', 'sip-ports']).default('all-ports').describe('drop everything from a banned source, or only SIP'),
+      sipPorts: z.array(z.number().int().min(1).max(65535)).min(1).default([5060, 5061]),
+      table: name.default('sipwarden').describe('nftables: the table sipwarden owns (family inet)'),
+      forward: z.boolean().default(false).describe('ipset/iptables: also drop banned sources in FORWARD'),
+      command: z
+        .strictObject({ path: z.string().min(1), args: z.array(z.string()).default([]) })
+        .optional()
+        .describe('command backend: runs path [args...] ban|unban <ip> <seconds>'),
+      guard: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          methods: z.array(z.enum(['REGISTER', 'INVITE', 'OPTIONS', 'SUBSCRIBE', 'MESSAGE', 'NOTIFY'])).min(1).default(['REGISTER', 'INVITE']),
+          rate: z.number().int().min(1).default(20).describe('requests per second per source'),
+          burst: z.number().int().min(1).default(40),
+          ban: duration('10m'),
+        })
+        .prefault({})
+        .describe('nftables: kernel rate limit per source on SIP methods; offenders go to a ban set'),
       dryRun: z.boolean().default(false).describe('record decisions without enforcing any of them'),
       journal: z.string().min(1).optional().describe('dry-run: append what would be done to this NDJSON file'),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((e) => e.backend !== 'command' || e.command !== undefined, { message: 'backend command needs enforce.command.path' }),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

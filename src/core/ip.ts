@@ -261,6 +261,14 @@ export class PrefixSet {
     return this.count;
   }
 
+  /** Every entry, as text (`10.0.0.0/8`, `192.0.2.7`). */
+  *entries(): Generator<string> {
+    for (const [key, members] of this.byLength) {
+      const family = Math.floor(key / 1000) as Family;
+      for (const network of members) yield formatCidr({ family, network, prefix: key % 1000 });
+    }
+  }
+
   /** The most specific matching prefix, as text, or null. `ip` must be canonical. */
   match(ip: string): string | null {
     const family = ipFamily(ip);

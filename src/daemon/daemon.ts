@@ -2,7 +2,6 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { DryRunEnforcer } from '../enforcers/dry-run/index.js';
 import type { EnforcementChange, Enforcer } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
 import { supervise } from '../sources/supervisor.js';
@@ -15,7 +14,8 @@ export interface DaemonOptions {
   store: Store;
   logger: Logger;
   clock: Clock;
-  enforcer?: Enforcer;
+  /** Always explicit, so no code path (a test above all) can reach a kernel backend by default. */
+  enforcer: Enforcer;
   /** Read every source from its start when no position is saved (`run --from-start`). */
   fromStart?: boolean;
 }
@@ -54,7 +54,7 @@ export class Daemon {
       onBudgetExhausted: (at, used) =>
         logger.error({ used, at: new Date(at).toISOString() }, 'ban budget for spoofable evidence exhausted: findings are reported, not banned (possible forged-source flood)'),
     });
-    this.enforcer = options.enforcer ?? new DryRunEnforcer(config.enforce.journal);
+    this.enforcer = options.enforcer;
     this.writer = new EventWriter(options.store, logger);
   }
 

@@ -42,6 +42,11 @@ export class AddressList {
     return this.set.size;
   }
 
+  /** Every address and prefix now in the list (config entries and file contents). */
+  entries(): string[] {
+    return [...this.set.entries()];
+  }
+
   private rebuild(): void {
     const next = new PrefixSet();
     for (const entry of this.inline) next.add(parseCidr(entry));

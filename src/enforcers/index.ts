@@ -1,0 +1,51 @@
+import type { Config } from '../config/schema.js';
+import { DryRunEnforcer } from './dry-run/index.js';
+import type { CommandRunner } from './exec.js';
+import type { Enforcer } from './types.js';
+
+export interface EnforcerHooks {
+  /** Addresses and prefixes that must never be dropped (the allow list), loaded into the kernel allow sets. */
+  allow?: readonly string[];
+  onWarning?: (message: string) => void;
+  /** Where firewall programs run; tests point it into a network namespace. */
+  runner?: CommandRunner;
+}
+
+/**
+ * The enforcer the config asks for. Backends load on demand, so `sipwarden why` never loads the ipset code.
+ * `enforce.dryRun` records every decision without enforcing any, so it gets the dry-run enforcer whatever the
+ * backend: nothing reaches the kernel.
+ */
+export async function createEnforcer(config: Config, hooks: EnforcerHooks = {}): Promise<Enforcer> {
+  const enforce = config.enforce;
+  const allow = [...(hooks.allow ?? [])];
+  const runner = hooks.runner ? { runner: hooks.runner } : {};
+  if (enforce.dryRun || enforce.backend === 'dry-run') return new DryRunEnforcer(enforce.journal);
+  switch (enforce.backend) {
+    case 'nftables': {
+      const { createNftablesEnforcer } = await import('./nftables/index.js');
+      const { guard } = enforce;
+      return createNftablesEnforcer({
+        ...runner,
+        table: enforce.table,
+        scope: enforce.scope,
+        sipPorts: enforce.sipPorts,
+        allow,
+        guard: guard.enabled ? { methods: guard.methods, rate: guard.rate, burst: guard.burst, banSeconds: Math.ceil(guard.ban / 1000) } : null,
+      });
+    }
+    case 'ipset': {
+      const { createIpsetEnforcer } = await import('./ipset/index.js');
+      return createIpsetEnforcer({ ...runner, forward: enforce.forward, allow });
+    }
+    case 'iptables': {
+      const { createIptablesEnforcer } = await import('./iptables/index.js');
+      return createIptablesEnforcer({ ...runner, forward: enforce.forward, allow, ...(hooks.onWarning ? { onWarning: hooks.onWarning } : {}) });
+    }
+    case 'command': {
+      const { createCommandEnforcer } = await import('./command/index.js');
+      const command = enforce.command as { path: string; args: string[] };
+      return createCommandEnforcer({ ...runner, path: command.path, args: command.args });
+    }
+  }
+}
