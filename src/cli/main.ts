@@ -60,6 +60,18 @@ program.command('unban').description('lift the bans on an address or prefix (aud
   .option('--actor <name>', 'who (default: the invoking user@host)')
   .action(async (target, o) => (await decisions()).unbanCommand(target, o));
 
+program.command('guard').description('print the kernel flood-guard ruleset (nftables)')
+  .option(...configOption)
+  .action(async (o) => (await import('./commands/firewall.js')).guardCommand(o));
+
+program.command('stop').description("remove sipwarden's own firewall objects (and nothing else)")
+  .option(...configOption)
+  .action(async (o) => (await import('./commands/firewall.js')).stopCommand(o));
+
+program.command('doctor').description('check the config, store, sources and firewall backend; say what to fix')
+  .option(...configOption)
+  .action(async (o) => (await import('./commands/doctor.js')).doctorCommand(o));
+
 const config = program.command('config').description('configuration tools');
 config.command('check').description('validate a config file').option(...configOption).action(async (o: { config?: string }) => {
   const { configPath, requireConfig } = await context();

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { EnforcementChange, Enforcer } from '../enforcers/types.js';
+import type { EnforcementChange, Enforcer, KernelBan } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
 import { supervise } from '../sources/supervisor.js';
 import type { Decision, NewDecision, Store } from '../store/types.js';
@@ -90,6 +90,11 @@ export class Daemon {
       const { signal } = this.controller;
       this.running.push(supervise(bound.id, (s) => this.consume(bound, s), { signal, logger }));
       logger.info({ source: bound.id, format: bound.parser.format }, 'source started');
+    }
+    if (this.enforcer.watchKernelBans) {
+      const watch = this.enforcer.watchKernelBans.bind(this.enforcer);
+      const { signal } = this.controller;
+      this.running.push(supervise('kernel-guard', (s) => watch((ban) => void this.serial(() => this.recordKernelBan(ban)), s), { signal, logger }));
     }
     this.every(SYNC_MS, () => this.syncFromStore());
     this.every(SYNC_MS, () => this.expire());
@@ -188,6 +193,28 @@ export class Daemon {
       this.ownDecisions.add(stored.id);
       this.logDecision(stored);
     }
+  }
+
+  /** The kernel flood guard banned a source by itself: record and explain it like any other decision. */
+  private async recordKernelBan(ban: KernelBan): Promise<void> {
+    const { store, clock, config } = this.options;
+    const now = clock.now();
+    const { guard } = config.enforce;
+    const event = {
+      at: now, kind: 'flood' as const, ip: ban.ip, server: 'sipwarden' as const, evidence: 'spoofable' as const,
+      sensor: `${config.node}/kernel-guard`, reason: `over ${guard.rate}/s ${guard.methods.join('/')}`, raw: `kernel ban in set ${ban.set}`,
+    };
+    this.writer.add([event]);
+    this.analyzer.policy.active.add({ target: ban.ip, expiresAt: ban.expiresAt });
+    const stored = await store.addDecision({
+      at: now, target: ban.ip, targetType: 'ip', action: 'ban', origin: 'rule', rule: 'kernel-guard',
+      reason: `kernel flood guard: more than ${guard.rate} ${guard.methods.join('/')} per second (burst ${guard.burst})`,
+      durationMs: ban.expiresAt === null ? null : ban.expiresAt - now, expiresAt: ban.expiresAt, level: 0, evidence: 'spoofable',
+      eventCount: 1, firstEventAt: now, lastEventAt: now, dryRun: false, sensor: `${config.node}/kernel-guard`,
+      policy: [{ check: 'kernel', result: 'info', detail: `banned by the kernel in set ${ban.set}; the allow list bypasses the guard` }],
+    });
+    this.ownDecisions.add(stored.id);
+    this.logDecision(stored);
   }
 
   private logDecision(d: Decision): void {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { DryRunEnforcer } from './dry-run/index.js';
 import type { CommandRunner } from './exec.js';
-import type { Enforcer } from './types.js';
+import type { Enforcer, KernelBan } from './types.js';
 
 export interface EnforcerHooks {
   /** Addresses and prefixes that must never be dropped (the allow list), loaded into the kernel allow sets. */
@@ -23,15 +23,20 @@ export async function createEnforcer(config: Config, hooks: EnforcerHooks = {}):
   if (enforce.dryRun || enforce.backend === 'dry-run') return new DryRunEnforcer(enforce.journal);
   switch (enforce.backend) {
     case 'nftables': {
-      const { createNftablesEnforcer } = await import('./nftables/index.js');
+      const { createNftablesEnforcer, watchKernelBans } = await import('./nftables/index.js');
       const { guard } = enforce;
-      return createNftablesEnforcer({
+      const enforcer = createNftablesEnforcer({
         ...runner,
         table: enforce.table,
         scope: enforce.scope,
         sipPorts: enforce.sipPorts,
         allow,
         guard: guard.enabled ? { methods: guard.methods, rate: guard.rate, burst: guard.burst, banSeconds: Math.ceil(guard.ban / 1000) } : null,
+      });
+      if (!guard.enabled) return enforcer;
+      const monitorRunner = hooks.runner ?? (await import('./exec.js')).commandRunner();
+      return Object.assign(enforcer, {
+        watchKernelBans: (onBan: (ban: KernelBan) => void, signal: AbortSignal) => watchKernelBans(monitorRunner, enforce.table, onBan, signal),
       });
     }
     case 'ipset': {

@@ -23,6 +23,14 @@ export interface VerifyResult {
   detail: string;
 }
 
+/** A ban the kernel made by itself (the flood guard), reported so it is recorded like any decision. */
+export interface KernelBan {
+  ip: string;
+  expiresAt: number | null;
+  /** The kernel set it went into. */
+  set: string;
+}
+
 /**
  * An enforcer applies decisions (sshguard's init/block/release/flush/fin, batched).
  *
@@ -48,4 +56,6 @@ export interface Enforcer {
   lookup(ip: string, now: number): Promise<BanState>;
   uninstall(): Promise<void>;
   close(): Promise<void>;
+  /** Backends whose kernel can ban by itself report those bans here until `signal` aborts. */
+  watchKernelBans?(onBan: (ban: KernelBan) => void, signal: AbortSignal): Promise<void>;
 }

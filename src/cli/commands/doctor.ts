@@ -1,0 +1,113 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import type { Config } from '../../config/schema.js';
+import { describeError } from '../../core/errors.js';
+import { commandRunner, type CommandRunner } from '../../enforcers/exec.js';
+import { openStore, requireConfig } from '../context.js';
+
+export interface DoctorOptions {
+  config?: string;
+}
+
+type Status = 'ok' | 'warn' | 'FAIL';
+interface Check {
+  status: Status;
+  what: string;
+  fix?: string;
+}
+
+async function tryRun(runner: CommandRunner, argv: string[], input?: string): Promise<{ ok: boolean; out: string }> {
+  try {
+    const r = await runner.run(argv, input);
+    return { ok: true, out: r.stdout };
+  } catch (error) {
+    return { ok: false, out: describeError(error) };
+  }
+}
+
+/** nftables: binary, privileges, kernel support (checked with `nft -c`, which commits nothing), chains ahead of ours. */
+async function checkNftables(config: Config, runner: CommandRunner): Promise<Check[]> {
+  const checks: Check[] = [];
+  const version = await tryRun(runner, ['nft', '--version']);
+  if (!version.ok) return [{ status: 'FAIL', what: 'nft is not installed', fix: 'apt-get install nftables' }];
+  checks.push({ status: 'ok', what: version.out.trim() });
+  const tables = await tryRun(runner, ['nft', 'list', 'tables']);
+  if (!tables.ok) return [...checks, { status: 'FAIL', what: `cannot read the ruleset: ${tables.out}`, fix: 'run as root or with CAP_NET_ADMIN' }];
+  const probe = `table inet sipwarden_doctor {\n set s { type ipv4_addr; flags interval, timeout; counter; }\n chain c { type filter hook prerouting priority raw; policy accept; ip saddr @s drop; }\n}\n`;
+  const support = await tryRun(runner, ['nft', '-c', '-f', '-'], probe);
+  checks.push(support.ok
+    ? { status: 'ok', what: 'kernel supports interval sets with timeouts and counters, and raw-priority prerouting chains' }
+    : { status: 'FAIL', what: `kernel lacks what sipwarden needs: ${support.out}`, fix: 'a kernel with nf_tables set timeouts (Linux >= 5.x)' });
+  const ours = tables.out.includes(`table inet ${config.enforce.table}`);
+  checks.push(ours
+    ? { status: 'ok', what: `table inet ${config.enforce.table} is installed` }
+    : { status: 'warn', what: `table inet ${config.enforce.table} is not installed yet`, fix: 'start the daemon: it creates it' });
+  const chains = await tryRun(runner, ['nft', '-j', 'list', 'chains']);
+  if (chains.ok) {
+    const list = (JSON.parse(chains.out) as { nftables: { chain?: { table: string; name: string; hook?: string; prio?: number; family: string } }[] }).nftables;
+    for (const { chain } of list) {
+      if (!chain?.hook || chain.table === config.enforce.table) continue;
+      if (chain.hook === 'prerouting' && (chain.prio ?? 0) <= -300) {
+        checks.push({ status: 'warn', what: `chain ${chain.family} ${chain.table} ${chain.name} hooks prerouting at priority ${chain.prio}, at or before sipwarden's`, fix: 'make sure it does not accept packets that sipwarden should drop' });
+      }
+    }
+  }
+  return checks;
+}
+
+async function checkBackend(config: Config, runner: CommandRunner): Promise<Check[]> {
+  const { backend } = config.enforce;
+  if (config.enforce.dryRun || backend === 'dry-run') return [{ status: 'warn', what: 'enforcement is dry-run: decisions are recorded, nothing is blocked' }];
+  if (backend === 'nftables') return checkNftables(config, runner);
+  if (backend === 'command') {
+    const path = config.enforce.command?.path ?? '';
+    try {
+      accessSync(path, constants.X_OK);
+      return [{ status: 'ok', what: `command hook ${path} is executable` }];
+    } catch {
+      return [{ status: 'FAIL', what: `command hook ${path} is not an executable file`, fix: 'fix enforce.command.path' }];
+    }
+  }
+  const checks: Check[] = [];
+  for (const tool of backend === 'ipset' ? ['ipset', 'iptables', 'ip6tables'] : ['iptables', 'ip6tables']) {
+    const r = await tryRun(runner, [tool, '--version']);
+    checks.push(r.ok ? { status: 'ok', what: r.out.trim().split('\n')[0] ?? tool } : { status: 'FAIL', what: `${tool} is not installed`, fix: `apt-get install ${tool === 'ip6tables' ? 'iptables' : tool}` });
+  }
+  const list = await tryRun(runner, ['iptables', '-S', 'INPUT']);
+  if (!list.ok) checks.push({ status: 'FAIL', what: `cannot read iptables rules: ${list.out}`, fix: 'run as root or with CAP_NET_ADMIN' });
+  if (backend === 'iptables') checks.push({ status: 'warn', what: 'plain iptables checks every packet against every ban (linear)', fix: 'use nftables or ipset beyond a few hundred bans' });
+  return checks;
+}
+
+function checkSources(config: Config): Check[] {
+  return config.sources.map((source): Check => {
+    try {
+      accessSync(source.path, constants.R_OK);
+      return statSync(source.path).isFile()
+        ? { status: 'ok', what: `source ${source.id}: ${source.path} (${source.format}) is readable` }
+        : { status: 'FAIL', what: `source ${source.id}: ${source.path} is not a regular file`, fix: 'point path at the log file' };
+    } catch (error) {
+      return { status: 'warn', what: `source ${source.id}: ${source.path} cannot be read now (${(error as NodeJS.ErrnoException).code})`, fix: 'the daemon waits for it to appear; check the path and permissions' };
+    }
+  });
+}
+
+/** `sipwarden doctor`: checks the config, the store, the sources and the firewall backend, and says what to fix. */
+export async function doctorCommand(options: DoctorOptions): Promise<void> {
+  const checks: Check[] = [];
+  const config = await requireConfig(options.config);
+  checks.push({ status: 'ok', what: 'configuration is valid' });
+  try {
+    const store = await openStore(config);
+    const bans = await store.activeBans(Date.now());
+    await store.close();
+    checks.push({ status: 'ok', what: `store ${config.store.sqlite} opens (${bans.length} active bans)` });
+  } catch (error) {
+    checks.push({ status: 'FAIL', what: `store ${config.store.sqlite}: ${describeError(error)}`, fix: 'check the path and its directory permissions' });
+  }
+  checks.push(...checkSources(config));
+  checks.push(...(await checkBackend(config, commandRunner())));
+  for (const check of checks) {
+    process.stdout.write(`${check.status.padEnd(4)}  ${check.what}${check.fix ? `\n      fix: ${check.fix}` : ''}\n`);
+  }
+  if (checks.some((c) => c.status === 'FAIL')) process.exitCode = 1;
+}
