@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { startKamailio, type RunningKamailio } from './e2e/kamailio.js';
+import { eventually, runTool } from './e2e/run.js';
+import { optionsProbe, sippRegister, svwar } from './e2e/sip.js';
+import { hasTable, inBanSet, sipwardenCli, startSipwardenIn, type NamespacedDaemon } from './e2e/sipwarden.js';
+import { createLab, labUnavailable, type Lab } from './e2e/topology.js';
+import { tempDir } from './helpers.js';
+
+/**
+ * Issue 3, end to end: a real Kamailio in a network namespace, attacked by real tools from another one, with the
+ * real sipwarden daemon following Kamailio's log and banning through nftables in the PBX namespace.
+ * The test asserts on the wire (is the attacker still answered?) and in the kernel (is it in the set?), not only
+ * on sipwarden's own account of things.
+ */
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/kamailio/', import.meta.url));
+const SCENARIO = join(FIXTURES, 'register.xml');
+const ACCOUNT = '1001';
+const PASSWORD = 'secret1001';
+const STALE_PASSWORD = 'secret-of-last-year';
+const PHONE_UA = 'Yealink SIP-T46S 66.86.0.15';
+// A cracker that changed its User-Agent: no scanner filter matches it, only the failures count.
+const CRACKER_UA = 'Asterisk PBX';
+// Bans short enough to watch one end inside the test, long enough to outlive the self-heal check.
+const BRUTEFORCE_BAN_MS = 6000;
+const SCANNER_BAN_MS = 30_000;
+// The daemon verifies its table every 5 s; the repair itself is a few nft calls.
+const HEAL_MS = 5000;
+const HEAL_SLACK_MS = 700;
+
+const skip = labUnavailable(['kamailio', 'svwar', 'sipp']) ?? false;
+
+describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans through nftables', { skip }, () => {
+  let lab: Lab | undefined;
+  let kamailio: RunningKamailio | undefined;
+  let daemon: NamespacedDaemon | undefined;
+  const dir = tempDir('sw-e2e-kam-');
+  const config = join(dir, 'sipwarden.yaml');
+  const [scannerAddress, crackerAddress] = ['10.97.1.10', '10.97.1.11'] as const;
+  const bannedUntil = new Map<string, number>();
+
+  before(async () => {
+    lab = createLab();
+    kamailio = startKamailio(lab.pbx, join(FIXTURES, 'kamailio.cfg'), [lab.pbxForAttacker, lab.pbxForPhone], dir);
+    const pbx = lab.pbxForPhone;
+    const phone = lab.phone;
+    const phoneAddress = lab.phoneAddress;
+    await eventually(() => optionsProbe(phone, phoneAddress, pbx, 300), 10_000, `Kamailio answering OPTIONS (log:\n${kamailio.text()})`);
+    writeFileSync(config, [
+      'node: pbx',
+      'timezone: local',
+      `store: { sqlite: ${join(dir, 'sipwarden.db')} }`,
+      `sources: [{ id: kamailio, type: file, path: ${kamailio.log}, format: kamailio, startAt: start }]`,
+      'allow: [127.0.0.0/8]',
+      'rules:',
+      `  bruteforce: { on: [auth-failure, unknown-account, acl-denied], key: ip, threshold: 5, window: 1m, ban: ${BRUTEFORCE_BAN_MS / 1000}s }`,
+      `  scanner: { on: [scanner], key: ip, threshold: 1, window: 1m, ban: ${SCANNER_BAN_MS / 1000}s }`,
+      'enforce: { backend: nftables, scope: all-ports }',
+      '',
+    ].join('\n'));
+    daemon = startSipwardenIn(lab.pbx, config);
+    await daemon.waitForLog(/source started/, 15_000);
+    assert.ok(await hasTable(lab.pbx), 'sipwarden created its table in the PBX namespace');
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await kamailio?.stop();
+    lab?.destroy();
+  });
+
+  const registerPhone = (passwords: readonly string[], localPort: number) =>
+    sippRegister(lab!.phone, { from: lab!.phoneAddress, localPort, to: lab!.pbxForPhone, account: ACCOUNT, passwords, userAgent: PHONE_UA, scenario: SCENARIO, dir });
+  const output = (r: { runs: { stdout: string; stderr: string }[] }) => r.runs.map((run) => `${run.stdout.slice(-600)}${run.stderr}`).join('\n');
+  const probeFrom = (address: string) => optionsProbe(address === lab!.phoneAddress ? lab!.phone : lab!.attacker, address, address === lab!.phoneAddress ? lab!.pbxForPhone : lab!.pbxForAttacker);
+  const why = (target: string) => sipwardenCli(['why', target], config);
+
+  it('before any attack the phone registers and both attacker addresses are answered', async () => {
+    const registered = await registerPhone([PASSWORD], 5062);
+    assert.equal(registered.successful, 1, `phone REGISTER with digest auth got its 200:\n${output(registered)}`);
+    assert.equal(await probeFrom(scannerAddress), 200);
+    assert.equal(await probeFrom(crackerAddress), 200);
+    // The successful digest makes (phone, 1001) a known-good pair; the stale-password check below relies on it.
+    await eventually(async () => /Known-good: 1001/.test(await why(lab!.phoneAddress)), 5000, 'the phone as known-good for 1001');
+  });
+
+  it('svwar is banned by the scanner rule, the SIPp cracker by bruteforce, and the phone keeps registering', async () => {
+    const wordlist = readFileSync(join(FIXTURES, 'wordlist.txt'), 'utf8').split('\n').filter((w) => w && !w.startsWith('#'));
+    const [enumeration, cracking, duringAttack] = await Promise.all([
+      svwar(lab!.attacker, { from: scannerAddress, to: lab!.pbxForAttacker, extensions: '100-130', dir }),
+      sippRegister(lab!.attacker, { from: crackerAddress, localPort: 5070, to: lab!.pbxForAttacker, account: ACCOUNT, passwords: wordlist, userAgent: CRACKER_UA, scenario: SCENARIO, dir }),
+      registerPhone([PASSWORD], 5064),
+    ]);
+    assert.equal(enumeration.timedOut, false, `svwar ended on its own:\n${enumeration.stderr}`);
+    assert.equal(cracking.successful, 0, 'no password in the wordlist is right');
+    assert.equal(duringAttack.successful, 1, `the phone registered during the attack:\n${output(duringAttack)}`);
+
+    for (const [address, rule] of [[scannerAddress, 'scanner'], [crackerAddress, 'bruteforce']] as const) {
+      const line = await daemon!.waitForLog(new RegExp(`banned ${address.replaceAll('.', '\\.')}:`), 5000);
+      assert.equal(line['rule'], rule, `${address} banned by rule ${rule}`);
+      bannedUntil.set(address, Date.parse(String(line['until'])));
+      assert.ok(await inBanSet(lab!.pbx, address), `${address} is in the kernel ban set`);
+      assert.equal(await probeFrom(address), null, `${address} gets no answer once banned`);
+      const story = await why(address);
+      assert.match(story, new RegExp(`${address.replaceAll('.', '\\.')}: BANNED`));
+      assert.match(story, new RegExp(`rule ${rule}`));
+    }
+    const afterAttack = await registerPhone([PASSWORD], 5066);
+    assert.equal(afterAttack.successful, 1, `the phone registers after the attack:\n${output(afterAttack)}`);
+  });
+
+  it('the phone with a stale password is reported as a misconfigured device, not banned', async () => {
+    const stale = await registerPhone(Array.from({ length: 6 }, () => STALE_PASSWORD), 5068);
+    assert.equal(stale.successful, 0, 'a stale password never registers');
+    // Rejected by Kamailio (a new 401), not dropped: each SIPp run ends at once instead of waiting out its timeout.
+    assert.ok(stale.runs.every((r) => r.ms < 1500), `every stale REGISTER was answered:\n${output(stale)}`);
+    const phone = lab!.phoneAddress;
+    await daemon!.waitForLog(new RegExp(`reported ${phone.replaceAll('.', '\\.')}: misconfigured device`), 5000);
+    const story = await why(phone);
+    assert.match(story, new RegExp(`${phone.replaceAll('.', '\\.')}: not banned`));
+    assert.match(story, /Known-good: 1001/);
+    assert.equal(await inBanSet(lab!.pbx, phone), false, 'the phone is not in the kernel ban set');
+    assert.equal(await probeFrom(phone), 200, 'the phone is still answered');
+    const fixed = await registerPhone([PASSWORD], 5072);
+    assert.equal(fixed.successful, 1, 'with its password fixed, the phone registers again');
+  });
+
+  it('after `nft flush ruleset` the daemon restores its table and the active bans within 5 s', async () => {
+    const flushed = await runTool([...lab!.pbx.prefix, 'nft', 'flush', 'ruleset'], { timeoutMs: 5000 });
+    assert.equal(flushed.code, 0, flushed.stderr);
+    const started = Date.now();
+    assert.equal(await hasTable(lab!.pbx), false, 'the flush removed the table');
+    const restoredBefore = daemon!.logs.filter((l) => /restored/.test(l.msg)).length;
+    await eventually(async () => daemon!.logs.filter((l) => /restored/.test(l.msg)).length > restoredBefore, HEAL_MS + HEAL_SLACK_MS, 'the daemon logging that it restored its table');
+    const healedMs = Date.now() - started;
+    assert.ok(await hasTable(lab!.pbx), 'the table is back');
+    assert.ok(await inBanSet(lab!.pbx, scannerAddress), 'the active scanner ban is back in the set');
+    assert.equal(await probeFrom(scannerAddress), null, 'the scanner is dropped again');
+    assert.ok(healedMs <= HEAL_MS + HEAL_SLACK_MS, `healed in ${healedMs} ms`);
+  });
+
+  it('the kernel lifts the bruteforce ban when its time is up, not before', async () => {
+    const until = bannedUntil.get(crackerAddress);
+    assert.ok(until, 'the cracker was banned');
+    // Probing until the first answer: an answer well before `until` would be an early unban.
+    const answeredAt = await eventually(async () => ((await probeFrom(crackerAddress)) === 200 ? Date.now() : undefined), Math.max(0, until - Date.now()) + 3000, 'the cracker answered again after its ban', 200);
+    assert.ok(answeredAt >= until - 1000, `answered ${until - answeredAt} ms before the ban's end`);
+    assert.equal(await inBanSet(lab!.pbx, crackerAddress), false, 'the element is gone from the set');
+    assert.ok(await inBanSet(lab!.pbx, scannerAddress), 'the longer scanner ban is still in force');
+  });
+});
