@@ -38,6 +38,10 @@ export class BanTable {
     return this.byTarget.get(target);
   }
 
+  has(target: string): boolean {
+    return this.byTarget.has(target);
+  }
+
   values(): IterableIterator<TableEntry> {
     return this.byTarget.values();
   }
