@@ -78,10 +78,14 @@ export async function sipwardenCli(args: readonly string[], config: string): Pro
   return result.stdout;
 }
 
-/** Whether `address` is an element of sipwarden's IPv4 ban set in the namespace's kernel. */
-export async function inBanSet(ns: Netns, address: string, table = 'sipwarden', set = 'ban4'): Promise<boolean> {
+/** The element of sipwarden's IPv4 ban set holding `address` as nft prints it (with its expiry), or null. */
+export async function banElement(ns: Netns, address: string, table = 'sipwarden', set = 'ban4'): Promise<string | null> {
   const result = await runTool([...ns.prefix, 'nft', 'get', 'element', 'inet', table, set, `{ ${address} }`], { timeoutMs: 5000 });
-  return result.code === 0;
+  return result.code === 0 ? result.stdout : null;
+}
+
+export async function inBanSet(ns: Netns, address: string): Promise<boolean> {
+  return (await banElement(ns, address)) !== null;
 }
 
 /** Whether the namespace has sipwarden's table (the table names alone: listing it would list every ban). */
