@@ -134,8 +134,10 @@ export class ExpiryTimer {
     // setTimeout fires at once for delays beyond 2^31-1 ms; a far deadline is re-armed when the timer fires.
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // On failure the failed entries are still due: wait before retrying rather than re-firing at once.
       this.sweep().catch(() => {
-        if (!this.timer) this.arm(SWEEP_RETRY_MS);
+        this.cancel();
+        this.arm(SWEEP_RETRY_MS);
       });
     }, Math.min(delay, 2 ** 31 - 1));
     this.timer.unref();

@@ -18,7 +18,7 @@ export interface OwnChain {
   fixedRules: readonly (readonly string[])[];
 }
 
-export function iptablesBinary(family: 4 | 6): string {
+function iptablesBinary(family: 4 | 6): string {
   return family === 4 ? 'iptables' : 'ip6tables';
 }
 
@@ -56,13 +56,13 @@ function quoteRestoreWord(word: string): string {
   return /\s/.test(word) ? `"${word}"` : word;
 }
 
-export interface ChainCheck {
+interface ChainCheck {
   chainIntact: boolean;
   missingHooks: string[];
 }
 
 /** Checks our fixed rules and the jump rules with `-C`; the cost does not depend on the number of bans. */
-export async function checkChain(runner: CommandRunner, chain: OwnChain): Promise<ChainCheck> {
+async function checkChain(runner: CommandRunner, chain: OwnChain): Promise<ChainCheck> {
   const bin = iptablesBinary(chain.family);
   let chainIntact = true;
   for (const rule of chain.fixedRules) {
@@ -82,7 +82,7 @@ export async function checkChain(runner: CommandRunner, chain: OwnChain): Promis
  * Inserts the jump at the top of each hook where it is missing. Inserting shifts other rules down by one but keeps
  * their order; the jump must come first, or an earlier ACCEPT (e.g. for port 5060) would let banned sources in.
  */
-export async function addHooks(runner: CommandRunner, chain: OwnChain, hooks: readonly string[]): Promise<void> {
+async function addHooks(runner: CommandRunner, chain: OwnChain, hooks: readonly string[]): Promise<void> {
   for (const hook of hooks) await runner.run([iptablesBinary(chain.family), '-w', '-I', hook, '1', '-j', chain.name]);
 }
 
