@@ -19,8 +19,9 @@ export interface Netns {
 export function createNetns(label = 'sw'): Netns {
   const name = `${label}-${randomBytes(4).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', name]);
-  const prefix = ['ip', 'netns', 'exec', name];
-  execFileSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
+  // nsenter enters only the network namespace (about 3 ms); `ip netns exec` also remounts /sys (about 100 ms).
+  const prefix = ['nsenter', `--net=/run/netns/${name}`];
+  execFileSync('nsenter', [`--net=/run/netns/${name}`, 'ip', 'link', 'set', 'lo', 'up']);
   return {
     name,
     prefix,
