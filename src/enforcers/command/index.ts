@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import { normalizeIp, type Cidr } from '../../core/ip.js';
 import { swError } from '../../core/errors.js';
 import { commandRunner, type CommandRunner } from '../exec.js';
-import { BanTable, batchError, deadlineOf, ExpiryTimer, monotonicNow, parseBanTarget, SerialQueue } from '../iptables/ban-table.js';
+import { BanTable, batchError, deadlineOf, ExpiryTimer, monotonicNow, parseBanTarget, SerialQueue } from '../ban-table.js';
 import type { BanEntry, BanState, EnforcementChange, Enforcer, VerifyResult } from '../types.js';
 
 export interface CommandEnforcerOptions {

@@ -1,7 +1,7 @@
 import { normalizeIp, ipFamily } from '../../core/ip.js';
 import { swError } from '../../core/errors.js';
 import { commandRunner, type CommandRunner } from '../exec.js';
-import { batchError, deadlineOf, monotonicNow, parseBanTarget, SerialQueue } from '../iptables/ban-table.js';
+import { batchError, deadlineOf, monotonicNow, parseBanTarget, SerialQueue } from '../ban-table.js';
 import { ensureChain, removeChain, type OwnChain } from '../iptables/chain.js';
 import type { BanEntry, BanState, EnforcementChange, Enforcer, VerifyResult } from '../types.js';
 import { ipsetRestore, MAX_ELEMENTS, MAX_TIMEOUT_SECONDS, type RestoreLine } from './restore.js';

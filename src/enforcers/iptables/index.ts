@@ -2,7 +2,7 @@ import { normalizeIp } from '../../core/ip.js';
 import { swError } from '../../core/errors.js';
 import { commandRunner, type CommandRunner } from '../exec.js';
 import type { BanEntry, BanState, EnforcementChange, Enforcer, VerifyResult } from '../types.js';
-import { BanTable, batchError, deadlineOf, ExpiryTimer, monotonicNow, parseBanTarget, SerialQueue } from './ban-table.js';
+import { BanTable, batchError, deadlineOf, ExpiryTimer, monotonicNow, parseBanTarget, SerialQueue } from '../ban-table.js';
 import { ensureChain, rebuildChain, removeChain, restoreRules, type OwnChain } from './chain.js';
 
 export interface IptablesEnforcerOptions {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { swError } from '../../core/errors.js';
-import { formatCidr, maskIp, ipFamily, parseCidr, type Cidr } from '../../core/ip.js';
+import { swError } from '../core/errors.js';
+import { formatCidr, maskIp, ipFamily, parseCidr, type Cidr } from '../core/ip.js';
 
 /**
  * The in-memory ban table of backends without kernel timeouts (plain iptables, the command hook).
