@@ -21,7 +21,8 @@ export interface NamespacedDaemon {
 
 /**
  * `sipwarden run` inside `ns`, the way an operator runs it on the PBX: its nft commands reach the namespace's
- * ruleset and nothing else. `ip netns exec` execs the program, so the child's pid is the daemon's own.
+ * ruleset and nothing else. The namespace prefix (nsenter, or ip netns exec) execs the program, so the child's pid is
+ * the daemon's own.
  */
 export function startSipwardenIn(ns: Netns, config: string): NamespacedDaemon {
   const child = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), process.execPath, CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -62,7 +62,7 @@ export function createLab(): Lab {
 /** Why the lab cannot run here, or null when it can: root, iproute2, and the three programs it drives. */
 export function labUnavailable(programs: readonly string[]): string | null {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
-  const missing = ['ip', 'nft', ...programs].filter((program) => {
+  const missing = ['ip', 'nsenter', 'nft', ...programs].filter((program) => {
     try {
       execFileSync('sh', ['-c', 'command -v "$1"', 'sh', program], { stdio: 'ignore' });
       return false;
@@ -70,6 +70,6 @@ export function labUnavailable(programs: readonly string[]): string | null {
       return true;
     }
   });
-  if (missing.length > 0) return `missing programs: ${missing.join(', ')} (apt-get install kamailio sipvicious sip-tester nftables iproute2)`;
+  if (missing.length > 0) return `missing programs: ${missing.join(', ')} (apt-get install kamailio sipvicious sip-tester nftables iproute2 util-linux)`;
   return null;
 }
