@@ -30,14 +30,18 @@ export function timeoutText(expiresAt: number | null, now: number): string {
 }
 
 /**
- * Ban (or extend) in one transaction: add (harmless if present) + delete + add with the new timeout. A plain
- * re-add keeps the old timeout on older kernels, and a delete of an absent element would fail the transaction.
+ * Ban (or extend, or shorten) one element. Kernels that update an existing element's timeout on re-add
+ * (Linux 6.18 does, in every direction, permanent included; `updatesTimeouts` comes from a probe at init)
+ * need one add. Older ones keep the old timeout, so the element is replaced in one transaction: add (harmless
+ * if present) + delete + add with the new timeout; a bare delete of an absent element would fail it.
  */
-export function banOps(set: string, key: string, expiresAt: number | null, now: number): ElementOp[] {
+export function banOps(set: string, key: string, expiresAt: number | null, now: number, updatesTimeouts: boolean): ElementOp[] {
+  const element = `${key}${timeoutText(expiresAt, now)}`;
+  if (updatesTimeouts) return [{ phase: 2, verb: 'add', set, element }];
   return [
     { phase: 0, verb: 'add', set, element: key },
     { phase: 1, verb: 'delete', set, element: key },
-    { phase: 2, verb: 'add', set, element: `${key}${timeoutText(expiresAt, now)}` },
+    { phase: 2, verb: 'add', set, element },
   ];
 }
 
@@ -74,11 +78,31 @@ export interface Failure {
 
 const tooLong = (error: unknown) => /Message too long|EMSGSIZE/.test(String((error as Error)?.message));
 
+/** Splits groups into transactions of at most `size` element operations (a group is never split). */
+function chunk(groups: readonly Group[], size: number): Group[][] {
+  const chunks: Group[][] = [];
+  let current: Group[] = [];
+  let ops = 0;
+  for (const group of groups) {
+    if (current.length > 0 && ops + group.ops.length > size) {
+      chunks.push(current);
+      current = [];
+      ops = 0;
+    }
+    current.push(group);
+    ops += group.ops.length;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /**
- * Runs groups through `nft -f -` in transactions of at most `chunkSize` element operations. If the kernel
- * rejects a transaction as too large, the chunk size halves for the rest of the run. If a transaction fails
- * for another reason, it is split in halves until the failing groups are isolated, so one bad element cannot
- * block the others. `prelude` (e.g. set flushes) goes into the first transaction only.
+ * Runs groups through `nft -f -` in transactions of at most `chunkSize` element operations, two at a time
+ * (nft parses one while the kernel commits the other; groups are independent targets, so order does not
+ * matter). `prelude` (e.g. set flushes) runs with the first transaction, before any other. If the kernel
+ * rejects a transaction as too large, the chunk size halves for the rest of the run. If one fails for
+ * another reason, it is split in halves until the failing groups are isolated, so one bad element cannot
+ * block the others.
  */
 export async function runGroups(
   runner: CommandRunner,
@@ -86,34 +110,44 @@ export async function runGroups(
   groups: readonly Group[],
   chunkSize: number,
   prelude = '',
+  parallel = 2,
 ): Promise<Failure[]> {
   const failures: Failure[] = [];
   let size = Math.max(3, chunkSize);
-  let pending = prelude;
-  let i = 0;
-  if (groups.length === 0 && prelude) await runner.run(['nft', '-f', '-'], prelude);
-  while (i < groups.length) {
-    let ops = 0;
-    let j = i;
-    while (j < groups.length && (j === i || ops + (groups[j] as Group).ops.length <= size)) ops += (groups[j++] as Group).ops.length;
-    const chunk = groups.slice(i, j);
-    try {
-      await runner.run(['nft', '-f', '-'], renderTransaction(table, chunk, pending));
-    } catch (error) {
-      if (tooLong(error) && chunk.length > 1) {
+  const queue = chunk(groups, size);
+  const nft = (text: string) => runner.run(['nft', '-f', '-'], text);
+  if (prelude) {
+    for (;;) {
+      const first = queue.shift() ?? [];
+      try {
+        await nft(renderTransaction(table, first, prelude));
+        break;
+      } catch (error) {
+        if (!tooLong(error) || first.length <= 1) throw error;
         size = Math.max(3, Math.floor(size / 2));
-        continue;
+        queue.unshift(...chunk(first, size));
       }
-      // A missing table or set fails every element alike: no point isolating them one by one.
-      if (pending || /No such file or directory/.test(String((error as Error)?.message))) throw error;
-      await isolate(runner, table, chunk, failures, error);
     }
-    pending = '';
-    i = j;
   }
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      try {
+        await nft(renderTransaction(table, next));
+      } catch (error) {
+        if (tooLong(error) && next.length > 1) {
+          size = Math.max(3, Math.floor(size / 2));
+          queue.unshift(...chunk(next, size));
+          continue;
+        }
+        // A missing table or set fails every element alike: no point isolating them one by one.
+        if (/No such file or directory/.test(String((error as Error)?.message))) throw error;
+        await isolate(runner, table, next, failures, error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
   return failures;
 }
-
 async function isolate(runner: CommandRunner, table: string, chunk: readonly Group[], failures: Failure[], error: unknown): Promise<void> {
   if (chunk.length === 1) {
     failures.push({ target: (chunk[0] as Group).target, reason: String((error as Error)?.message ?? error) });

@@ -46,6 +46,8 @@ class NftablesEnforcer implements Enforcer {
   private readonly layout: Layout;
   private readonly chunkSize: number;
   private readonly allow: Cidr[];
+  /** Whether re-adding an element replaces its timeout; probed by init, false (the safe way) until then. */
+  private updatesTimeouts = false;
 
   constructor(options: NftablesOptions) {
     this.runner = options.runner ?? commandRunner();
@@ -64,6 +66,7 @@ class NftablesEnforcer implements Enforcer {
   async init(): Promise<void> {
     this.assertOurs(await this.listChains());
     await this.install();
+    this.updatesTimeouts = await this.probeTimeoutUpdate();
   }
 
   async apply(changes: readonly EnforcementChange[], now: number): Promise<void> {
@@ -81,12 +84,12 @@ class NftablesEnforcer implements Enforcer {
     for (const [key, { change, cidr }] of latest) {
       const expiresAt = change.op === 'ban' ? change.expiresAt : null;
       if (!isMax(cidr)) prefixes.push({ cidr, key, op: change.op, expiresAt });
-      else if (change.op === 'ban') groups.push({ target: key, ops: banOps(sets.ban(cidr.family), key, expiresAt, now) });
+      else if (change.op === 'ban') groups.push({ target: key, ops: banOps(sets.ban(cidr.family), key, expiresAt, now, this.updatesTimeouts) });
       else groups.push({ target: key, ops: unbanOps(sets.ban(cidr.family), key) });
     }
     const failures: Failure[] = [];
     if (prefixes.length > 0) {
-      const plan = planPrefixes(prefixes, await this.enforcedPrefixes(prefixes), (c) => sets.banNet(c.family), now);
+      const plan = planPrefixes(prefixes, await this.enforcedPrefixes(prefixes), (c) => sets.banNet(c.family), now, this.updatesTimeouts);
       failures.push(...(await this.run(plan.first)));
       groups.unshift(...plan.main);
     }
@@ -169,6 +172,21 @@ class NftablesEnforcer implements Enforcer {
     } catch {
       bad.push(target);
       return null;
+    }
+  }
+
+  /**
+   * Adds a timed element to a scratch set, re-adds it without a timeout, and reads it back: if the timeout is
+   * gone, this kernel replaces timeouts on re-add and a ban needs one operation instead of three.
+   */
+  private async probeTimeoutUpdate(): Promise<boolean> {
+    const set = `inet ${this.layout.table} timeoutprobe`;
+    await this.nft(['-f', '-'], `add set ${set} { type ipv4_addr; flags timeout; }\nflush set ${set}\nadd element ${set} { 192.0.2.1 timeout 1h }\n`);
+    try {
+      await this.nft(['-f', '-'], `add element ${set} { 192.0.2.1 }\n`);
+      return !(await this.nft(['list', 'set', ...set.split(' ')])).stdout.includes('expires');
+    } finally {
+      await this.nft(['delete', 'set', ...set.split(' ')]);
     }
   }
 

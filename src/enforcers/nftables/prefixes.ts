@@ -31,10 +31,10 @@ export function coveredByWider(keys: ReadonlySet<string>, cidr: Cidr): boolean {
  * - a ban wider than enforced prefixes replaces them: they are deleted first, then it is added. nft 1.0.6 checks
  *   overlaps against its cache without applying a batch's own deletes, so `delete narrow; add wide` in one
  *   transaction fails; the deletes go one transaction earlier (the range is unbanned for that one commit);
- * - extending or unbanning uses the add/delete/add trick of single addresses.
+ * - extending or unbanning works as for single addresses (see banOps, unbanOps).
  * The narrower ban's own expiry is not kept when the wider one goes first; the next reconcile restores it.
  */
-export function planPrefixes(changes: readonly PrefixChange[], enforced: ReadonlySet<string>, setOf: (cidr: Cidr) => string, now: number): PrefixPlan {
+export function planPrefixes(changes: readonly PrefixChange[], enforced: ReadonlySet<string>, setOf: (cidr: Cidr) => string, now: number, updatesTimeouts: boolean): PrefixPlan {
   const plan: PrefixPlan = { first: [], main: [], covered: [] };
   const present = new Set(enforced);
   const sorted = [...changes].sort((a, b) => a.cidr.prefix - b.cidr.prefix);
@@ -56,7 +56,7 @@ export function planPrefixes(changes: readonly PrefixChange[], enforced: Readonl
       }
     }
     present.add(change.key);
-    plan.main.push({ target: change.key, ops: banOps(set, change.key, change.expiresAt, now) });
+    plan.main.push({ target: change.key, ops: banOps(set, change.key, change.expiresAt, now, updatesTimeouts) });
   }
   return plan;
 }
