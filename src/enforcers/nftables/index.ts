@@ -276,7 +276,7 @@ class NftablesEnforcer implements Enforcer {
     const text = String((error as Error)?.message ?? error);
     const t = `table inet ${this.layout.table}`;
     const wrap = (message: string) => swError('SW_ERR_ENFORCER', `nftables: ${message}`, error);
-    if (/^cannot run nft/.test(text)) return wrap('the nft program was not found: install nftables (apt install nftables) or put nft on PATH');
+    if (/^cannot run \S*nft: .*ENOENT/.test(text)) return wrap('the nft program was not found: install nftables (apt install nftables) or put nft on PATH');
     if (/Operation not permitted|Permission denied/.test(text)) return wrap('permission denied by the kernel: run as root or with CAP_NET_ADMIN');
     if (action === 'install' && /Operation not supported|Protocol not supported/.test(text)) {
       return wrap(`the kernel lacks nf_tables features sipwarden needs (set timeouts, per-element counters, dynamic sets): use Linux ≥ 5.11 (${text.slice(0, 300)})`);
