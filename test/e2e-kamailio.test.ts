@@ -47,10 +47,11 @@ describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans t
   before(async () => {
     lab = createLab();
     kamailio = startKamailio(lab.pbx, join(FIXTURES, 'kamailio.cfg'), [lab.pbxForAttacker, lab.pbxForPhone], dir);
-    const pbx = lab.pbxForPhone;
-    const phone = lab.phone;
-    const phoneAddress = lab.phoneAddress;
-    await eventually(() => optionsProbe(phone, phoneAddress, pbx, 300), 10_000, `Kamailio answering OPTIONS (log:\n${kamailio.text()})`);
+    const { phone, phoneAddress, pbxForPhone } = lab;
+    const running = kamailio;
+    await eventually(() => optionsProbe(phone, phoneAddress, pbxForPhone, 300), 10_000, 'Kamailio answering OPTIONS').catch((error: Error) => {
+      throw new Error(`${error.message}; Kamailio logged:\n${running.text()}`);
+    });
     writeFileSync(config, [
       'node: pbx',
       'timezone: local',
