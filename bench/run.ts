@@ -50,3 +50,24 @@ if (existsSync('/usr/bin/fail2ban-regex') && existsSync(filter)) {
 } else {
   process.stdout.write('fail2ban-regex: not installed (apt-get install fail2ban to compare side by side)\n');
 }
+
+// Kernel figures (issue: enforcement): they need root and network namespaces; the namespaces are the bench's own.
+const { canCreateNetns } = await import('../src/enforcers/testing/netns.js');
+if (!canCreateNetns()) {
+  process.stdout.write('kernel benchmarks: skipped (need root and ip netns)\n');
+} else {
+  const { logToKernelLatency } = await import('./latency.js');
+  const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
+  const latency = await logToKernelLatency(cli, Number(process.env.BENCH_TRIALS ?? 200));
+  process.stdout.write(`log line appended -> address in the kernel set (nftables), ${latency.trials} trials: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(2)} ms\n`);
+  process.stdout.write(`  budget: p50 <= 5 ms, p99 <= 50 ms: ${latency.p50 <= 5 && latency.p99 <= 50 ? 'MET' : 'NOT MET'} (fail2ban: median 0.32 s)\n`);
+  const kernel = await import('./nftables.js');
+  const perSecond = await kernel.bansPerSecond(100_000);
+  process.stdout.write(`bans applied per second, sustained, batches: ${Math.round(perSecond).toLocaleString('en-US')}/s (budget >= 50,000/s; fail2ban ~90/s)\n`);
+  for (const n of [100_000, 1_000_000]) {
+    const seconds = await kernel.restoreSeconds(n);
+    process.stdout.write(`restore ${n.toLocaleString('en-US')} bans at start-up: ${seconds.toFixed(2)} s${n === 1_000_000 ? ` (budget <= 10 s: ${seconds <= 10 ? 'MET' : 'NOT MET'})` : ''}\n`);
+  }
+  const cost = await kernel.perPacketCost();
+  process.stdout.write(`per-packet cost: ${JSON.stringify(cost)}\n`);
+}

@@ -21,7 +21,7 @@ export interface DaemonOptions {
 }
 
 const SYNC_MS = 1000;
-const VERIFY_MS = 5000;
+const VERIFY_MS = 2000;
 const SWEEP_MS = 60_000;
 const PRUNE_MS = 10 * 60_000;
 
