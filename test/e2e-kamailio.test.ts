@@ -79,7 +79,7 @@ describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans t
     sippRegister(lab!.phone, { from: lab!.phoneAddress, localPort, to: lab!.pbxForPhone, account: ACCOUNT, passwords, userAgent: PHONE_UA, scenario: SCENARIO, dir });
   const output = (r: { runs: { stdout: string; stderr: string }[] }) => r.runs.map((run) => `${run.stdout.slice(-600)}${run.stderr}`).join('\n');
   const probeFrom = (address: string) => optionsProbe(address === lab!.phoneAddress ? lab!.phone : lab!.attacker, address, address === lab!.phoneAddress ? lab!.pbxForPhone : lab!.pbxForAttacker);
-  const why = (target: string) => sipwardenCli(['why', target], config);
+  const why = (target: string) => sipwardenCli(['why', target], config, lab?.pbx);
 
   it('before any attack the phone registers and both attacker addresses are answered', async () => {
     const registered = await registerPhone([PASSWORD], 5062);
@@ -113,6 +113,9 @@ describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans t
       const story = await why(address);
       assert.match(story, new RegExp(`${address.replaceAll('.', '\\.')}: BANNED`));
       assert.match(story, new RegExp(`rule ${rule}`));
+      // The probe above was dropped: the element's counter saw it, and why reports it.
+      const dropped = /packets dropped by this ban: ([\d,]+) \(nftables\)/.exec(story);
+      assert.ok(dropped && Number((dropped[1] as string).replaceAll(',', '')) >= 1, `why reports dropped packets:\n${story}`);
     }
     const afterAttack = await registerPhone([PASSWORD], 5066);
     assert.equal(afterAttack.successful, 1, `the phone registers after the attack:\n${output(afterAttack)}`);

@@ -53,6 +53,12 @@ describe('why, for each policy path', () => {
     assert.match(out, /Undo: sipwarden unban 203\.0\.113\.5 --reason/);
   });
 
+  it('a ban reports the packets its kernel element counted', async () => {
+    const { store } = await scenario(times(3, { ip: '203.0.113.6' }));
+    const out = await explain(store, config, '203.0.113.6', NOW, async () => ({ banned: true, packets: 1234 }));
+    assert.match(out, /packets dropped by this ban: 1,234 \(nftables\)/);
+  });
+
   it('allowlisted: reported, the matching entry named', async () => {
     const { store } = await scenario(times(3, { ip: '10.9.8.7' }));
     const out = await explain(store, config, '10.9.8.7', NOW);

@@ -73,8 +73,9 @@ export function startSipwardenIn(ns: Netns, config: string): NamespacedDaemon {
 }
 
 /** `sipwarden <args>` with the test's config; the store is a file, so this needs no namespace. */
-export async function sipwardenCli(args: readonly string[], config: string): Promise<string> {
-  const result = await runTool([process.execPath, CLI, ...args, '--config', config], { timeoutMs: 20_000 });
+/** Runs the CLI; inside `ns` when given, so that commands asking the kernel (why, doctor) see that namespace. */
+export async function sipwardenCli(args: readonly string[], config: string, ns?: Netns): Promise<string> {
+  const result = await runTool([...(ns?.prefix ?? []), process.execPath, CLI, ...args, '--config', config], { timeoutMs: 20_000 });
   if (result.code !== 0) throw new Error(`sipwarden ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return result.stdout;
 }

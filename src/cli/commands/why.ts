@@ -3,6 +3,7 @@ import { formatDuration } from '../../core/duration.js';
 import { formatCidr, parseCidr } from '../../core/ip.js';
 import { AddressList } from '../../policy/address-list.js';
 import { Analyzer } from '../../pipeline/analyzer.js';
+import type { BanState } from '../../enforcers/types.js';
 import type { Decision, Store, StoredEvent } from '../../store/types.js';
 import { openStore, requireConfig } from '../context.js';
 import { count, expiry, shellQuote, when } from '../format.js';
@@ -34,8 +35,11 @@ function eventLine(e: StoredEvent): string {
   return `  ${when(e.at)}  ${e.kind.padEnd(15)} ${where}  ${who}${e.reason ? `  "${e.reason}"` : ''}  [${e.evidence}${e.sensor ? `, ${e.sensor}` : ''}]`;
 }
 
+/** Asks the firewall about one address; null when it cannot tell (dry-run, or too slow to answer). */
+export type BanLookup = (ip: string, now: number) => Promise<BanState | null>;
+
 /** The story of one address, prefix or account, in one screen. */
-export async function explain(store: Store, config: Config, text: string, now: number): Promise<string> {
+export async function explain(store: Store, config: Config, text: string, now: number, lookup?: BanLookup): Promise<string> {
   const target = classify(text);
   const query = target.kind === 'ip' ? { ip: target.ip } : target.kind === 'cidr' ? { cidr: target.cidr } : { account: target.account };
   const label = target.kind === 'ip' ? target.ip : target.kind === 'cidr' ? target.cidr : `account ${target.account}`;
@@ -51,7 +55,9 @@ export async function explain(store: Store, config: Config, text: string, now: n
       out.push(`  decision ${d.id}, ${d.origin === 'manual' ? `manual ban by ${d.actor ?? '?'}` : `rule ${d.rule}`}, ${when(d.at)}: ${d.reason}`);
       const level = d.level === 0 ? 'first ban' : `repeat offender: ban #${d.level + 1} in ${formatDuration(config.escalation.window)}`;
       out.push(`  escalation level ${d.level} (${level}); evidence ${d.evidence}; ${d.eventCount} events`);
-      out.push('  packets dropped: not counted by the dry-run enforcer');
+      const state = lookup && target.kind === 'ip' ? await lookup(target.ip, now) : null;
+      if (state?.packets !== undefined) out.push(`  packets dropped by this ban: ${count(state.packets)} (${config.enforce.backend})`);
+      else if (state) out.push(`  in the kernel set: ${state.banned ? 'yes' : 'NO (run sipwarden doctor)'}`);
     }
   } else {
     out.push(`${label}: not banned.`);
@@ -126,6 +132,24 @@ export async function explain(store: Store, config: Config, text: string, now: n
   return out.join('\n');
 }
 
+/**
+ * The enforcer's view of one address, for a kernel backend. Bounded in time: nft 1.0.6's `get element` reads
+ * the whole table first, which takes seconds at hundreds of thousands of bans.
+ */
+async function kernelLookup(config: Config): Promise<BanLookup | undefined> {
+  if (config.enforce.dryRun || config.enforce.backend === 'dry-run' || config.enforce.backend === 'command') return undefined;
+  const { createEnforcer } = await import('../../enforcers/index.js');
+  const enforcer = await createEnforcer(config);
+  return async (ip, now) => {
+    const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000).unref());
+    try {
+      return await Promise.race([enforcer.lookup(ip, now), timeout]);
+    } catch {
+      return null;
+    }
+  };
+}
+
 export async function whyCommand(text: string, options: WhyOptions): Promise<void> {
   const config = await requireConfig(options.config);
   const store = await openStore(config);
@@ -141,7 +165,7 @@ export async function whyCommand(text: string, options: WhyOptions): Promise<voi
       })}\n`);
       return;
     }
-    process.stdout.write(`${await explain(store, config, text, now)}\n`);
+    process.stdout.write(`${await explain(store, config, text, now, await kernelLookup(config))}\n`);
   } finally {
     await store.close();
   }
