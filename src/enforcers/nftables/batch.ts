@@ -24,9 +24,16 @@ export interface Group {
  */
 export const DEFAULT_CHUNK_SIZE = 2000;
 
-/** `timeout` for an element: whole milliseconds from now, at least 1 s; none for a permanent ban. */
+/**
+ * `timeout` for an element: the time from now, at least 1 s; none for a permanent ban. Written as seconds plus
+ * milliseconds (`604799s998ms`): nft 1.0.6 rejects a plain millisecond count above about 4.3 million
+ * ("value too large"), which a one-week ban exceeds.
+ */
 export function timeoutText(expiresAt: number | null, now: number): string {
-  return expiresAt === null ? '' : ` timeout ${Math.max(1000, Math.ceil(expiresAt - now))}ms`;
+  if (expiresAt === null) return '';
+  const ms = Math.max(1000, Math.ceil(expiresAt - now));
+  const rest = ms % 1000;
+  return ` timeout ${Math.floor(ms / 1000)}s${rest > 0 ? `${rest}ms` : ''}`;
 }
 
 /**
