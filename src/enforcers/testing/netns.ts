@@ -27,7 +27,8 @@ export function createNetns(label = 'sw'): Netns {
     prefix,
     runner: commandRunner(prefix),
     exec(argv) {
-      return execFileSync(prefix[0] as string, [...prefix.slice(1), ...argv], { encoding: 'utf8' });
+      // stderr is kept in the thrown error, not printed: callers often probe for things that may not exist yet.
+      return execFileSync(prefix[0] as string, [...prefix.slice(1), ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     },
     destroy() {
       try {
