@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startKamailio, type RunningKamailio } from './e2e/kamailio.js';
-import { eventually, runTool } from './e2e/run.js';
-import { optionsProbe, sippRegister, svwar } from './e2e/sip.js';
+import { eventually, runTool, type StartedTool } from './e2e/run.js';
+import { optionsProbe, sippRegister, startSvcrack, svwar } from './e2e/sip.js';
 import { banElement, hasTable, inBanSet, sipwardenCli, startSipwardenIn, type NamespacedDaemon } from './e2e/sipwarden.js';
 import { createLab, labUnavailable, type Lab } from './e2e/topology.js';
 import { tempDir } from './helpers.js';
 
 /**
- * Issue 3, end to end: a real Kamailio in a network namespace, attacked by real tools from another one, with the
- * real sipwarden daemon following Kamailio's log and banning through nftables in the PBX namespace.
+ * Issue 3, end to end: a real Kamailio in a network namespace, attacked by real tools from others (svwar and a
+ * SIPp cracker from ATTACKER, svcrack from CRACKER), with the real sipwarden daemon following Kamailio's log and
+ * banning through nftables in the PBX namespace.
  * The test asserts on the wire (is the attacker still answered?) and in the kernel (is it in the set?), not only
  * on sipwarden's own account of things.
  */
@@ -32,13 +33,17 @@ const SCANNER_BAN_MS = 30_000;
 // The daemon verifies its table every 5 s; the repair itself is a few nft calls.
 const HEAL_MS = 5000;
 const HEAL_SLACK_MS = 700;
+// svcrack sends its first REGISTER at once and would then wait 10 s for an answer that never comes: it is killed
+// as soon as its ban is seen, and never lives longer than this.
+const SVCRACK_LIMIT_MS = 5000;
 
-const skip = labUnavailable(['kamailio', 'svwar', 'sipp']) ?? false;
+const skip = labUnavailable(['kamailio', 'svwar', 'svcrack', 'sipp']) ?? false;
 
 describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans through nftables', { skip }, () => {
   let lab: Lab | undefined;
   let kamailio: RunningKamailio | undefined;
   let daemon: NamespacedDaemon | undefined;
+  let svcrack: StartedTool | undefined;
   const dir = tempDir('sw-e2e-kam-');
   const config = join(dir, 'sipwarden.yaml');
   const [scannerAddress, crackerAddress] = ['10.97.1.10', '10.97.1.11'] as const;
@@ -46,7 +51,7 @@ describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans t
 
   before(async () => {
     lab = createLab();
-    kamailio = startKamailio(lab.pbx, join(FIXTURES, 'kamailio.cfg'), [lab.pbxForAttacker, lab.pbxForPhone], dir);
+    kamailio = startKamailio(lab.pbx, join(FIXTURES, 'kamailio.cfg'), [lab.pbxForAttacker, lab.pbxForPhone, lab.pbxForCracker], dir);
     const { phone, phoneAddress, pbxForPhone } = lab;
     const running = kamailio;
     await eventually(() => optionsProbe(phone, phoneAddress, pbxForPhone, 300), 10_000, 'Kamailio answering OPTIONS').catch((error: Error) => {
@@ -70,6 +75,7 @@ describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans t
   });
 
   after(async () => {
+    await svcrack?.kill();
     await daemon?.stop();
     await kamailio?.stop();
     lab?.destroy();
@@ -78,14 +84,21 @@ describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans t
   const registerPhone = (passwords: readonly string[], localPort: number) =>
     sippRegister(lab!.phone, { from: lab!.phoneAddress, localPort, to: lab!.pbxForPhone, account: ACCOUNT, passwords, userAgent: PHONE_UA, scenario: SCENARIO, dir });
   const output = (r: { runs: { stdout: string; stderr: string }[] }) => r.runs.map((run) => `${run.stdout.slice(-600)}${run.stderr}`).join('\n');
-  const probeFrom = (address: string) => optionsProbe(address === lab!.phoneAddress ? lab!.phone : lab!.attacker, address, address === lab!.phoneAddress ? lab!.pbxForPhone : lab!.pbxForAttacker);
+  const probeFrom = (address: string) => {
+    const { phone, phoneAddress, pbxForPhone, cracker, crackerAddress, pbxForCracker, attacker, pbxForAttacker } = lab!;
+    if (address === phoneAddress) return optionsProbe(phone, address, pbxForPhone);
+    if (address === crackerAddress) return optionsProbe(cracker, address, pbxForCracker);
+    return optionsProbe(attacker, address, pbxForAttacker);
+  };
   const why = (target: string) => sipwardenCli(['why', target], config, lab?.pbx);
 
-  it('before any attack the phone registers and both attacker addresses are answered', async () => {
+  it('before any attack the phone registers and every attacker address is answered', async () => {
     const registered = await registerPhone([PASSWORD], 5062);
     assert.equal(registered.successful, 1, `phone REGISTER with digest auth got its 200:\n${output(registered)}`);
     assert.equal(await probeFrom(scannerAddress), 200);
     assert.equal(await probeFrom(crackerAddress), 200);
+    // The CRACKER namespace's probe works too, so its silence later is the ban's doing.
+    assert.equal(await probeFrom(lab!.crackerAddress), 200);
     // The successful digest makes (phone, 1001) a known-good pair; the stale-password check below relies on it.
     await eventually(async () => /Known-good: 1001/.test(await why(lab!.phoneAddress)), 5000, 'the phone as known-good for 1001');
   });
@@ -119,6 +132,52 @@ describe('end to end: Kamailio attacked by sipvicious and SIPp, sipwarden bans t
     }
     const afterAttack = await registerPhone([PASSWORD], 5066);
     assert.equal(afterAttack.successful, 1, `the phone registers after the attack:\n${output(afterAttack)}`);
+  });
+
+  it('svcrack from its own namespace is banned by the scanner rule at its first REGISTER; the phone still registers', async (t) => {
+    const { cracker, crackerAddress: address, pbxForCracker, pbx } = lab!;
+    const escaped = address.replaceAll('.', '\\.');
+    const wordlist = join(dir, 'svcrack-wordlist.txt');
+    writeFileSync(wordlist, readFileSync(join(FIXTURES, 'wordlist.txt'), 'utf8').split('\n').filter((w) => w && !w.startsWith('#')).join('\n') + '\n');
+    const started = Date.now();
+    const crack = startSvcrack(cracker, { account: ACCOUNT, wordlist, to: pbxForCracker, dir, timeoutMs: SVCRACK_LIMIT_MS });
+    svcrack = crack;
+    // Rule scanner, not bruteforce: svcrack's User-Agent is "friendly-scanner", so Kamailio's REQINIT logs
+    // `sipwarden: scanner` and drops its very first REGISTER (sent without credentials) before route[AUTH].
+    // No 401 ever comes back, so svcrack never sends a guess and no auth failure is ever logged for it.
+    const line = await daemon!.waitForLog(new RegExp(`banned ${escaped}:`), SVCRACK_LIMIT_MS).catch(async (error: Error) => {
+      await crack.kill();
+      const ended = await crack.result;
+      throw new Error(`${error.message}\nsvcrack (${crack.argv.join(' ')}) exited ${ended.code ?? ended.signal}:\n${ended.stdout}${ended.stderr}`);
+    });
+    const bannedMs = Date.now() - started;
+    await crack.kill();
+    const ended = await crack.result;
+    // Killed by the test, not exited on its own nor by the deadline: it was still waiting for the answer to its
+    // first REGISTER, which never came.
+    assert.ok(ended.signal === 'SIGKILL' && !ended.timedOut, `the test ended svcrack by its pid while it waited; it had exited ${ended.code ?? ended.signal}:\n${ended.stdout}${ended.stderr}`);
+    assert.doesNotMatch(`${ended.stdout}${ended.stderr}`, /found/i, 'svcrack cracked nothing');
+    t.diagnostic(`svcrack (${crack.argv.join(' ')}) banned ${bannedMs} ms after its start, killed after ${ended.ms} ms`);
+
+    assert.equal(line['rule'], 'scanner', `${address} banned by rule scanner: ${JSON.stringify(line)}`);
+    // What Kamailio saw: svcrack's REGISTER, from the CRACKER's only address, with its scanner User-Agent.
+    const seen = kamailio!.text().split('\n').filter((l) => l.includes(`sipwarden: scanner src=${address} `));
+    assert.ok(seen.some((l) => /method=REGISTER ua=\[friendly-scanner\]/.test(l)), `Kamailio logged svcrack's REGISTER as a scanner:\n${seen.join('\n')}`);
+    assert.equal(kamailio!.text().includes(`sipwarden: auth-failed src=${address} `), false, 'svcrack never reached digest auth');
+
+    bannedUntil.set(address, Date.parse(String(line['until'])));
+    const element = await banElement(pbx, address);
+    assert.ok(element, `${address} is in the kernel ban set`);
+    assert.match(element, /expires \d/, `${address} carries an in-kernel timeout`);
+    assert.equal(await probeFrom(address), null, `${address} gets no answer once banned`);
+    const story = await why(address);
+    assert.match(story, new RegExp(`${escaped}: BANNED`));
+    assert.match(story, /rule scanner/);
+    const dropped = /packets dropped by this ban: ([\d,]+) \(nftables\)/.exec(story);
+    assert.ok(dropped && Number((dropped[1] as string).replaceAll(',', '')) >= 1, `why reports dropped packets:\n${story}`);
+
+    const phone = await registerPhone([PASSWORD], 5070);
+    assert.equal(phone.successful, 1, `the phone registers while svcrack's address is banned:\n${output(phone)}`);
   });
 
   it('the phone with a stale password is reported as a misconfigured device, not banned', async () => {

@@ -1,5 +1,5 @@
 import type { Netns } from '../../src/enforcers/testing/netns.js';
-import { runTool, type ToolResult } from './run.js';
+import { runTool, startTool, type StartedTool, type ToolResult } from './run.js';
 
 /**
  * One OPTIONS request from `from`, answered or not within `timeoutMs`. It runs as a tiny Node program inside the
@@ -81,4 +81,17 @@ export function svwar(ns: Netns, options: { from: string; to: string; extensions
   return runTool([
     ...ns.prefix, 'svwar', '-b', options.from, '-e', options.extensions, '--force', '--maximumtime=2', '-p', '5060', options.to,
   ], { timeoutMs: 8000, cwd: options.dir, env: { HOME: options.dir } });
+}
+
+/**
+ * svcrack (SIPVicious password cracker) against `to`, started in the background inside `ns`. svcrack 0.3.3 has
+ * no usable bind option (it ignores -b), so the kernel picks its source: `ns` must hold a single address. It
+ * first sends one REGISTER without credentials and waits (a fixed 10 s socket timeout, not --maximumtime) for
+ * the 401 that would start the guessing; its User-Agent is the hard-coded "friendly-scanner", which Kamailio
+ * logs and drops, so that answer never comes. The caller ends it as soon as it has seen what it needs, and
+ * `timeoutMs` bounds it in any case.
+ */
+export function startSvcrack(ns: Netns, options: { account: string; wordlist: string; to: string; dir: string; timeoutMs: number }): StartedTool & { argv: readonly string[] } {
+  const argv = ['svcrack', '-u', options.account, '-d', options.wordlist, '-p', '5060', options.to];
+  return { ...startTool([...ns.prefix, ...argv], { timeoutMs: options.timeoutMs, cwd: options.dir, env: { HOME: options.dir } }), argv };
 }

@@ -2,24 +2,31 @@ import { execFileSync } from 'node:child_process';
 import { createNetns, type Netns } from '../../src/enforcers/testing/netns.js';
 
 /**
- * The lab: three network namespaces joined by two veth pairs, with addresses that exist only inside them.
+ * The lab: four network namespaces joined by three veth pairs, with addresses that exist only inside them.
  *
  *   ATTACKER 10.97.1.10, 10.97.1.11 ──veth── 10.97.1.1 PBX 10.97.2.1 ──veth── 10.97.2.10 PHONE
+ *                                               PBX 10.97.3.1 ──veth── 10.97.3.10 CRACKER
  *
  * The PBX namespace runs Kamailio and sipwarden, so sipwarden's nft commands change that namespace's ruleset
  * only. The attacker has two addresses so that two attacks can be banned by two different rules and each ban
- * watched on its own; the first address is the primary one, the source of tools that cannot bind (svcrack 0.3.3
- * ignores -b). There is no routing between ATTACKER and PHONE: each talks to the PBX on its own link.
+ * watched on its own (both tools there bind to their address: svwar -b, SIPp -i). svcrack 0.3.3 cannot bind: it
+ * ignores -b and sends from whatever address the kernel picks, so it gets a namespace of its own with a single
+ * address, and its source is unambiguous. There is no routing between the peers: each talks to the PBX on its
+ * own link.
  */
 export interface Lab {
   pbx: Netns;
   attacker: Netns;
   phone: Netns;
+  cracker: Netns;
   /** The PBX's address on each link: where each side sends its SIP. */
   pbxForAttacker: string;
   pbxForPhone: string;
+  pbxForCracker: string;
   attackerAddresses: readonly [string, string];
   phoneAddress: string;
+  /** The CRACKER namespace's only address (besides loopback). */
+  crackerAddress: string;
   destroy(): void;
 }
 
@@ -44,13 +51,16 @@ export function createLab(): Lab {
     created.push(attacker);
     const phone = createNetns('sw-phone');
     created.push(phone);
+    const cracker = createNetns('sw-crk');
+    created.push(cracker);
     const attackerAddresses = ['10.97.1.10', '10.97.1.11'] as const;
     link(pbx, attacker, 'to-attacker', 'to-pbx', '10.97.1.1', attackerAddresses);
     link(pbx, phone, 'to-phone', 'to-pbx', '10.97.2.1', ['10.97.2.10']);
+    link(pbx, cracker, 'to-cracker', 'to-pbx', '10.97.3.1', ['10.97.3.10']);
     return {
-      pbx, attacker, phone,
-      pbxForAttacker: '10.97.1.1', pbxForPhone: '10.97.2.1',
-      attackerAddresses, phoneAddress: '10.97.2.10',
+      pbx, attacker, phone, cracker,
+      pbxForAttacker: '10.97.1.1', pbxForPhone: '10.97.2.1', pbxForCracker: '10.97.3.1',
+      attackerAddresses, phoneAddress: '10.97.2.10', crackerAddress: '10.97.3.10',
       destroy,
     };
   } catch (error) {
@@ -59,7 +69,7 @@ export function createLab(): Lab {
   }
 }
 
-/** Why the lab cannot run here, or null when it can: root, iproute2, and the three programs it drives. */
+/** Why the lab cannot run here, or null when it can: root, iproute2, nft, and the programs it drives. */
 export function labUnavailable(programs: readonly string[]): string | null {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, nftables)';
   const missing = ['ip', 'nsenter', 'nft', ...programs].filter((program) => {
