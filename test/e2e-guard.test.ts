@@ -247,6 +247,17 @@ describe('end to end: the kernel flood guard bans a REGISTER flood, the daemon r
     assert.match(why, /Allowlisted: yes \(10\.96\.7\.3/, why);
   });
 
+  it('a restart does not record a kernel ban that is still in the guard set a second time', async () => {
+    await daemon!.stop();
+    daemon = startSipwardenIn(pbx!, config);
+    await daemon.waitForLog(/source started/, 15_000);
+    assert.notEqual(await guardElement(pbx!, FLOODER), null, 'the kernel ban outlived the restart');
+    // Two rounds of the 1 s watcher after the restart.
+    await new Promise((r) => setTimeout(r, 2500));
+    const bans = JSON.parse(await sipwardenCli(['list', '--json'], config)) as { target: string }[];
+    assert.equal(bans.filter((b) => b.target === FLOODER).length, 1, JSON.stringify(bans));
+  });
+
   it('`sipwarden stop` after the daemon stopped removes sipwarden\'s table and leaves the other table untouched', async () => {
     await daemon!.stop();
     assert.throws(() => process.kill(daemon!.pid, 0), /ESRCH/, 'the daemon exited');

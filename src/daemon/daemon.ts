@@ -199,6 +199,8 @@ export class Daemon {
   private async recordKernelBan(ban: KernelBan): Promise<void> {
     const { store, clock, config } = this.options;
     const now = clock.now();
+    // The watcher reports what is in the guard sets; after a restart that includes bans recorded before it.
+    if (this.analyzer.policy.active.covering(ban.ip, now)) return;
     const { guard } = config.enforce;
     const event = {
       at: now, kind: 'flood' as const, ip: ban.ip, server: 'sipwarden' as const, evidence: 'spoofable' as const,
