@@ -16,7 +16,7 @@ export interface CommandRunner {
   /** Resolves with the output on exit code 0; otherwise rejects with SW_ERR_ENFORCER carrying stderr. */
   run(argv: readonly string[], input?: string): Promise<CommandResult>;
   /** Starts a long-running program (e.g. `nft monitor`); the caller reads its stdout and kills it. */
-  spawn(argv: readonly string[]): ReturnType<typeof spawn>;
+  spawn(argv: readonly string[], options?: { stdin?: boolean }): ReturnType<typeof spawn>;
 }
 
 export function commandRunner(prefix: readonly string[] = [], timeoutMs = 60_000): CommandRunner {
@@ -51,9 +51,9 @@ export function commandRunner(prefix: readonly string[] = [], timeoutMs = 60_000
         child.stdin.end(input ?? '');
       });
     },
-    spawn(argv) {
+    spawn(argv, options) {
       const [command, ...args] = [...prefix, ...argv] as [string, ...string[]];
-      return spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      return spawn(command, args, { stdio: [options?.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     },
   };
 }

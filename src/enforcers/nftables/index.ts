@@ -2,7 +2,11 @@ import { swError } from '../../core/errors.js';
 import { cidrContains, formatCidr, ipFamily, normalizeIp, parseCidr, type Cidr, type Family } from '../../core/ip.js';
 import { commandRunner, type CommandRunner } from '../exec.js';
 import type { BanEntry, BanState, EnforcementChange, Enforcer, VerifyResult } from '../types.js';
-import { banOps, DEFAULT_CHUNK_SIZE, runGroups, timeoutText, unbanOps, type Failure, type Group } from './batch.js';
+import { banOps, DEFAULT_CHUNK_SIZE, renderTransaction, runGroups, timeoutText, unbanOps, type Failure, type Group } from './batch.js';
+import { NftSession } from './session.js';
+
+/** Batches up to this many targets use the long-lived nft session (one short line); larger ones nft -f. */
+const SESSION_MAX_GROUPS = 64;
 import { BASE_CHAIN, GUARD_CHAIN, installScript, LAYOUT_MARK, ruleCountProbe, sets, validateLayout, type GuardOptions, type Layout } from './layout.js';
 import { parseChains, parseElements, type ListedChain } from './parse.js';
 import { coveredByWider, planPrefixes, type PrefixChange } from './prefixes.js';
@@ -48,9 +52,12 @@ class NftablesEnforcer implements Enforcer {
   private readonly allow: Cidr[];
   /** Whether re-adding an element replaces its timeout; probed by init, false (the safe way) until then. */
   private updatesTimeouts = false;
+  /** Small batches (a ban as it happens) go through a long-lived nft; large ones through `nft -f -`. */
+  private readonly session: NftSession;
 
   constructor(options: NftablesOptions) {
     this.runner = options.runner ?? commandRunner();
+    this.session = new NftSession(this.runner);
     this.layout = { table: options.table ?? 'sipwarden', scope: options.scope ?? 'all-ports', sipPorts: options.sipPorts ?? [5060, 5061], guard: options.guard ?? null };
     validateLayout(this.layout);
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -164,7 +171,9 @@ class NftablesEnforcer implements Enforcer {
     await this.nft(['delete', 'table', 'inet', this.layout.table]);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.session.close();
+  }
 
   private parseTarget(target: string, bad: string[]): Cidr | null {
     try {
@@ -256,6 +265,14 @@ class NftablesEnforcer implements Enforcer {
 
   private async run(groups: readonly Group[], prelude = ''): Promise<Failure[]> {
     if (groups.length === 0 && !prelude) return [];
+    if (!prelude && groups.length <= SESSION_MAX_GROUPS) {
+      try {
+        await this.session.run(renderTransaction(this.layout.table, groups));
+        return [];
+      } catch {
+        // Fall through: `nft -f -` retries the batch and isolates the entries that failed, with their errors.
+      }
+    }
     try {
       return await runGroups(this.runner, this.layout.table, groups, this.chunkSize, prelude);
     } catch (error) {
