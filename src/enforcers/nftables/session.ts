@@ -38,8 +38,10 @@ export class NftSession {
   }
 
   close(): void {
-    this.child?.kill();
+    const child = this.child;
     this.child = undefined;
+    child?.kill();
+    this.settle(new Error('nft session closed'));
   }
 
   private start(): ChildProcess {
@@ -53,7 +55,9 @@ export class NftSession {
       if (CARETS.test(this.err)) this.settle();
     });
     const gone = (): void => {
-      if (this.child === child) this.child = undefined;
+      // Only the current process may settle a request: an old one, closed or replaced, exits later.
+      if (this.child !== child) return;
+      this.child = undefined;
       this.settle(new Error('nft -i exited'));
     };
     child.on('exit', gone);
@@ -71,8 +75,8 @@ export class NftSession {
       this.out = '';
       this.err = '';
       const timer = setTimeout(() => {
-        this.close();
         this.settle(new Error(`nft -i gave no answer within ${TIMEOUT_MS} ms`));
+        this.close();
       }, TIMEOUT_MS);
       this.pending = { resolve, reject, timer };
       child.stdin?.write(`${line}\n`);
