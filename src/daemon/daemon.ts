@@ -68,13 +68,15 @@ export class Daemon {
       this.analyzer.policy.active.add({ target: ban.target, decisionId: ban.id, expiresAt: ban.expiresAt ?? null });
     }
     await this.enforcer.reconcile(active.map((b) => ({ target: b.target, expiresAt: b.expiresAt ?? null, decisionId: b.id })), now);
-    const history = await store.decisionsAfter(0, 1_000_000);
-    for (const d of history) {
-      // A revoked ban was a mistake, not an offence: it does not make the next ban longer (as store.countBans).
-      if (d.action === 'ban' && !d.dryRun && d.revokedAt === undefined && d.at > now - config.escalation.window) {
-        this.analyzer.policy.recordBan(d.target, d.at);
+    // Escalation history, a page at a time so a long history never sits in memory at once.
+    for (let page = await store.decisionsAfter(0, 10_000); page.length > 0; page = await store.decisionsAfter(this.decisionCursor, 10_000)) {
+      for (const d of page) {
+        // A revoked ban was a mistake, not an offence: it does not make the next ban longer (as store.countBans).
+        if (d.action === 'ban' && !d.dryRun && d.revokedAt === undefined && d.at > now - config.escalation.window) {
+          this.analyzer.policy.recordBan(d.target, d.at);
+        }
+        this.decisionCursor = Math.max(this.decisionCursor, d.id);
       }
-      this.decisionCursor = Math.max(this.decisionCursor, d.id);
     }
     for (const pair of await store.knownGood({ since: now - config['known-good'].remember })) {
       this.analyzer.knownGood.remember(pair.ip, pair.account, pair.lastSeen);
