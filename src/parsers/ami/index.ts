@@ -1,7 +1,7 @@
-import type { EventKind, SecurityEvent, Transport } from '../../core/event.js';
-import { normalizeIp } from '../../core/ip.js';
+import type { SecurityEvent } from '../../core/event.js';
+import { parseSecurityAddress, SECURITY_EVENT_TYPES, securityPatterns } from '../asterisk-security/event-types.js';
 import { parseTimestamp } from '../../core/time.js';
-import { evidenceFor, makeEvent, makeTampered, parseTransport } from '../asterisk-security/emit.js';
+import { evidenceFor, makeEvent, makeTampered } from '../asterisk-security/emit.js';
 import type { AmiMessage } from '../../sources/ami/decoder.js';
 import { formatAmiMessage } from '../../sources/ami/decoder.js';
 import type { ParseContext } from '../types.js';
@@ -15,54 +15,7 @@ import { NO_EVENTS } from '../types.js';
  * it is trusted (the event is tampered).
  */
 
-interface TypeRule {
-  pattern: string;
-  kind: EventKind;
-  /** The event itself proves a digest round trip against the server's nonce. */
-  roundTrip: boolean;
-}
-
-/**
- * The kinds and round-trip rules of parsers/asterisk-security/security-event.ts, which keeps its table private;
- * ami.test.ts runs both parsers on the same events so the two cannot drift apart. MemoryLimit and
- * LoadAverageLimit are absent for the same reason as there: server load is no evidence against a source.
- */
-const TYPES = new Map<string, TypeRule>([
-  ['FailedACL', { pattern: 'ami-failed-acl', kind: 'acl-denied', roundTrip: false }],
-  ['InvalidAccountID', { pattern: 'ami-invalid-account-id', kind: 'unknown-account', roundTrip: false }],
-  ['SessionLimit', { pattern: 'ami-session-limit', kind: 'flood', roundTrip: false }],
-  ['RequestNotSupported', { pattern: 'ami-request-not-supported', kind: 'acl-denied', roundTrip: false }],
-  ['RequestNotAllowed', { pattern: 'ami-request-not-allowed', kind: 'acl-denied', roundTrip: false }],
-  ['AuthMethodNotAllowed', { pattern: 'ami-auth-method-not-allowed', kind: 'acl-denied', roundTrip: false }],
-  ['RequestBadFormat', { pattern: 'ami-request-bad-format', kind: 'acl-denied', roundTrip: false }],
-  ['SuccessfulAuth', { pattern: 'ami-successful-auth', kind: 'auth-success', roundTrip: false }],
-  ['UnexpectedAddress', { pattern: 'ami-unexpected-address', kind: 'acl-denied', roundTrip: false }],
-  ['ChallengeResponseFailed', { pattern: 'ami-challenge-response-failed', kind: 'auth-failure', roundTrip: true }],
-  ['InvalidPassword', { pattern: 'ami-invalid-password', kind: 'auth-failure', roundTrip: true }],
-  ['ChallengeSent', { pattern: 'ami-challenge-sent', kind: 'challenge', roundTrip: false }],
-  ['InvalidTransport', { pattern: 'ami-invalid-transport', kind: 'acl-denied', roundTrip: false }],
-]);
-
-export const AMI_PATTERNS: readonly string[] = [...TYPES.values()].map((rule) => rule.pattern);
-
-interface Address {
-  ip: string;
-  port: number;
-  transport?: Transport;
-}
-
-/** `IPV4/UDP/1.2.3.4/5060`, `IPV6/TLS/2001:db8::1/5061`, or without the transport: `IPV4/1.2.3.4/5060`. */
-function parseAddress(value: string): Address | null {
-  const parts = value.split('/');
-  if (parts.length !== 3 && parts.length !== 4) return null;
-  if (parts[0] !== 'IPV4' && parts[0] !== 'IPV6') return null;
-  const transport = parts.length === 4 ? parseTransport(parts[1] as string) : undefined;
-  if (parts.length === 4 && transport === undefined) return null;
-  const ip = normalizeIp(parts[parts.length - 2] as string);
-  const portText = parts[parts.length - 1] as string;
-  if (!ip || !/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return null;
-  return transport === undefined ? { ip, port: Number(portText) } : { ip, port: Number(portText), transport };
-}
+export const AMI_PATTERNS: readonly string[] = securityPatterns('ami');
 
 function valuesOf(message: AmiMessage, key: string): string[] {
   const wanted = key.toLowerCase();
@@ -76,7 +29,7 @@ function valuesOf(message: AmiMessage, key: string): string[] {
 export function parseAmiEvent(message: AmiMessage, ctx: ParseContext): readonly SecurityEvent[] {
   if (message.kind !== 'message') return NO_EVENTS;
   const name = message.get('Event');
-  const rule = name === undefined ? undefined : TYPES.get(name);
+  const rule = name === undefined ? undefined : SECURITY_EVENT_TYPES.get(name);
   if (!name || !rule) return NO_EVENTS;
   const remotes = valuesOf(message, 'RemoteAddress');
   if (remotes.length === 0) return NO_EVENTS;
@@ -84,9 +37,9 @@ export function parseAmiEvent(message: AmiMessage, ctx: ParseContext): readonly 
   const at = (eventTv === undefined ? null : parseTimestamp(eventTv, ctx)) ?? ctx.referenceTime;
   const raw = formatAmiMessage(message);
   if (remotes.length > 1) {
-    return [makeTampered(at, raw, rule.pattern, remotes.join(' '), 'more than one RemoteAddress')];
+    return [makeTampered(at, raw, `ami-${rule.slug}`, remotes.join(' '), 'more than one RemoteAddress')];
   }
-  const address = parseAddress(remotes[0] as string);
+  const address = parseSecurityAddress(remotes[0] as string);
   if (!address) return NO_EVENTS;
   const service = message.get('Service');
   const transport = address.transport ?? (service === 'AMI' ? 'tcp' : undefined);
@@ -120,7 +73,7 @@ export function parseAmiEvent(message: AmiMessage, ctx: ParseContext): readonly 
   return [
     makeEvent(at, raw, {
       kind,
-      pattern: rule.pattern,
+      pattern: `ami-${rule.slug}`,
       evidence: evidenceFor(transport, roundTrip),
       reason,
       ip: address.ip,

@@ -1,9 +1,9 @@
-import type { EventKind, SecurityEvent, Transport } from '../../core/event.js';
-import { normalizeIp } from '../../core/ip.js';
+import type { SecurityEvent } from '../../core/event.js';
+import { parseSecurityAddress, SECURITY_EVENT_TYPES, securityPatterns } from './event-types.js';
 import type { TimeContext } from '../../core/time.js';
 import { parseTimestamp } from '../../core/time.js';
 import { NO_EVENTS } from '../types.js';
-import { evidenceFor, makeEvent, makeTampered, parseTransport } from './emit.js';
+import { evidenceFor, makeEvent, makeTampered } from './emit.js';
 
 /**
  * The body of a `res_security_log` line (reference §1.4):
@@ -17,59 +17,11 @@ import { evidenceFor, makeEvent, makeTampered, parseTransport } from './emit.js'
  * a second one can only come from a client field, and then no position is trusted (the line is tampered).
  */
 
-interface TypeRule {
-  pattern: string;
-  kind: EventKind;
-  /** The event itself proves a digest round trip against the server's nonce. */
-  roundTrip: boolean;
-}
-
-/**
- * MemoryLimit and LoadAverageLimit are absent on purpose: they say the server was short of resources when the
- * request arrived, not that its source did anything wrong, so they are no evidence against that source.
- */
-const TYPES = new Map<string, TypeRule>([
-  ['FailedACL', { pattern: 'security-failed-acl', kind: 'acl-denied', roundTrip: false }],
-  ['InvalidAccountID', { pattern: 'security-invalid-account-id', kind: 'unknown-account', roundTrip: false }],
-  // A session or call limit fired for this source or account: the closest kind is a limiter firing.
-  ['SessionLimit', { pattern: 'security-session-limit', kind: 'flood', roundTrip: false }],
-  ['RequestNotSupported', { pattern: 'security-request-not-supported', kind: 'acl-denied', roundTrip: false }],
-  ['RequestNotAllowed', { pattern: 'security-request-not-allowed', kind: 'acl-denied', roundTrip: false }],
-  ['AuthMethodNotAllowed', { pattern: 'security-auth-method-not-allowed', kind: 'acl-denied', roundTrip: false }],
-  // A malformed request (AMI action without a name, ...) is rejected by policy like an ACL would reject it.
-  ['RequestBadFormat', { pattern: 'security-request-bad-format', kind: 'acl-denied', roundTrip: false }],
-  ['SuccessfulAuth', { pattern: 'security-successful-auth', kind: 'auth-success', roundTrip: false }],
-  ['UnexpectedAddress', { pattern: 'security-unexpected-address', kind: 'acl-denied', roundTrip: false }],
-  ['ChallengeResponseFailed', { pattern: 'security-challenge-response-failed', kind: 'auth-failure', roundTrip: true }],
-  ['InvalidPassword', { pattern: 'security-invalid-password', kind: 'auth-failure', roundTrip: true }],
-  ['ChallengeSent', { pattern: 'security-challenge-sent', kind: 'challenge', roundTrip: false }],
-  ['InvalidTransport', { pattern: 'security-invalid-transport', kind: 'acl-denied', roundTrip: false }],
-]);
-
-export const SECURITY_PATTERNS: readonly string[] = [...TYPES.values()].map((rule) => rule.pattern);
+export const SECURITY_PATTERNS: readonly string[] = securityPatterns('security');
 
 const HEAD = /SecurityEvent="(\w+)",EventTV="([^"]*)",Severity="\w+",Service="(\w+)",EventVersion="\d+"/y;
 const REMOTE = 'RemoteAddress="';
 const CHALLENGE = ',Challenge="';
-
-interface Address {
-  ip: string;
-  port: number;
-  transport?: Transport;
-}
-
-/** `IPV4/UDP/1.2.3.4/5060`, `IPV6/TLS/2001:db8::1/5061`, or without the transport: `IPV4/1.2.3.4/5060`. */
-function parseAddress(value: string): Address | null {
-  const parts = value.split('/');
-  if (parts.length !== 3 && parts.length !== 4) return null;
-  if (parts[0] !== 'IPV4' && parts[0] !== 'IPV6') return null;
-  const transport = parts.length === 4 ? parseTransport(parts[1] as string) : undefined;
-  if (parts.length === 4 && transport === undefined) return null;
-  const ip = normalizeIp(parts[parts.length - 2] as string);
-  const portText = parts[parts.length - 1] as string;
-  if (!ip || !/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return null;
-  return transport === undefined ? { ip, port: Number(portText) } : { ip, port: Number(portText), transport };
-}
 
 /** The value of `key` when it starts exactly at `pos` (`,Key="value"`), else null. */
 function valueAt(line: string, pos: number, key: string): string | null {
@@ -105,17 +57,17 @@ export function parseSecurityEvent(
   HEAD.lastIndex = start;
   const head = HEAD.exec(line);
   if (!head) return NO_EVENTS;
-  const rule = TYPES.get(head[1] as string);
+  const rule = SECURITY_EVENT_TYPES.get(head[1] as string);
   if (!rule) return NO_EVENTS;
   const at = parseTimestamp(head[2] as string, ctx) ?? lineAt;
   const remote = line.indexOf(REMOTE, HEAD.lastIndex);
   if (remote < 0) return NO_EVENTS;
   if (line.indexOf(REMOTE, remote + 1) >= 0) {
-    return [makeTampered(at, line, rule.pattern, remoteValues(line, start), 'more than one RemoteAddress')];
+    return [makeTampered(at, line, `security-${rule.slug}`, remoteValues(line, start), 'more than one RemoteAddress')];
   }
   const valueEnd = line.indexOf('"', remote + REMOTE.length);
   if (valueEnd < 0) return NO_EVENTS;
-  const address = parseAddress(line.slice(remote + REMOTE.length, valueEnd));
+  const address = parseSecurityAddress(line.slice(remote + REMOTE.length, valueEnd));
   if (!address) return NO_EVENTS;
   const service = head[3] as string;
   const afterRemote = valueEnd + 1;
@@ -123,7 +75,7 @@ export function parseSecurityEvent(
   let kind = rule.kind;
   let roundTrip = rule.roundTrip;
   let reason = head[1] as string;
-  switch (rule.pattern) {
+  switch (`security-${rule.slug}`) {
     case 'security-failed-acl': {
       // Module and ACLName follow the address and are server-written, so their first occurrence is genuine.
       const acl = valueAfter(line, afterRemote, ',ACLName="');
@@ -152,7 +104,7 @@ export function parseSecurityEvent(
   return [
     makeEvent(at, line, {
       kind,
-      pattern: rule.pattern,
+      pattern: `security-${rule.slug}`,
       evidence: evidenceFor(transport, roundTrip),
       reason,
       ip: address.ip,
