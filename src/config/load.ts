@@ -99,9 +99,11 @@ export function validateConfig(input: unknown, file = 'config'): Config {
   const known = new Set<string>([...BUILTIN_FORMATS, ...Object.keys(config.formats)]);
   const ids = new Set<string>();
   config.sources.forEach((source, i) => {
-    if (!known.has(source.format)) {
-      problems.push(`  sources[${i}].format: got "${source.format}", expected one of ${[...known].join(', ')}`);
+    const formats = source.type === 'file' ? [['format', source.format]] : source.type === 'syslog' ? source.routes.map((r, j) => [`routes[${j}].format`, r.format]) : [];
+    for (const [where, format] of formats as [string, string][]) {
+      if (!known.has(format)) problems.push(`  sources[${i}].${where}: got "${format}", expected one of ${[...known].join(', ')}`);
     }
+    if (source.type === 'syslog' && !source.udp && !source.tcp) problems.push(`  sources[${i}]: a syslog source needs udp and/or tcp (host:port)`);
     if (ids.has(source.id)) problems.push(`  sources[${i}].id: "${source.id}" is used twice; ids must be unique`);
     ids.add(source.id);
   });

@@ -45,6 +45,45 @@ const fileSource = z.strictObject({
   startAt: z.enum(['end', 'start']).default('end').describe('where to begin when no position is saved'),
 });
 
+const port = z.number().int().min(1).max(65535);
+const hostPort = z
+  .string()
+  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port such as 0.0.0.0:514 or [::]:514');
+
+const amiSource = z.strictObject({
+  id: name,
+  type: z.literal('ami'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: port.default(5038),
+  username: z.string().min(1),
+  secret: z.string().min(1).describe('use ${AMI_SECRET} to keep it out of the file'),
+  auth: z.enum(['plain', 'md5']).default('md5'),
+  events: z.string().min(1).default('security').describe('the Events: mask of the login'),
+});
+
+const eslSource = z.strictObject({
+  id: name,
+  type: z.literal('esl'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: port.default(8021),
+  password: z.string().min(1).describe('use ${ESL_PASSWORD} to keep it out of the file'),
+});
+
+const syslogSource = z.strictObject({
+  id: name,
+  type: z.literal('syslog'),
+  udp: hostPort.optional(),
+  tcp: hostPort.optional(),
+  maxConnections: z.number().int().min(1).default(64),
+  routes: z
+    .array(z.strictObject({ app: z.string().min(1).optional(), host: z.string().min(1).optional(), format: name }))
+    .min(1)
+    .describe('first match wins: program name (basename) and/or sending host -> format'),
+  timezone: timezone.optional(),
+});
+
+const source = z.discriminatedUnion('type', [fileSource, amiSource, eslSource, syslogSource]);
+
 const customPattern = z.strictObject({
   id: name.optional(),
   regex: z.string().min(1).describe('a JavaScript regex with named groups: ip (required), port, account, destination, at, userAgent'),
@@ -92,7 +131,7 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  sources: z.array(fileSource).default([]),
+  sources: z.array(source).default([]),
   formats: z.record(name, customFormat).default({}),
   allow: z.array(addressEntry).default(['127.0.0.0/8', '::1']).describe('never banned'),
   trunks: z.array(addressEntry).default([]).describe('trunks and customers: never banned on spoofable evidence'),
@@ -155,6 +194,9 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;
 export type RuleConfig = z.output<typeof rule>;
 export type FileSourceConfig = z.output<typeof fileSource>;
+export type AmiSourceConfig = z.output<typeof amiSource>;
+export type EslSourceConfig = z.output<typeof eslSource>;
+export type SyslogSourceConfig = z.output<typeof syslogSource>;
 export type CustomFormatConfig = z.output<typeof customFormat>;
 
 export function configJsonSchema(): unknown {

@@ -5,6 +5,8 @@ import type { Logger } from '../core/logger.js';
 import type { EnforcementChange, Enforcer, KernelBan } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
 import { supervise } from '../sources/supervisor.js';
+import type { SecurityEvent } from '../core/event.js';
+import type { SourcePosition } from '../sources/types.js';
 import type { Decision, NewDecision, Store } from '../store/types.js';
 import { EventWriter } from './event-writer.js';
 import { bindSources, parseBatch, type BoundSource } from './sources.js';
@@ -91,7 +93,7 @@ export class Daemon {
     for (const bound of sources) {
       const { signal } = this.controller;
       this.running.push(supervise(bound.id, (s) => this.consume(bound, s), { signal, logger }));
-      logger.info({ source: bound.id, format: bound.parser.format }, 'source started');
+      logger.info({ source: bound.id, format: bound.kind === 'lines' ? bound.parser.format : bound.format }, 'source started');
     }
     if (this.enforcer.watchKernelBans) {
       const watch = this.enforcer.watchKernelBans.bind(this.enforcer);
@@ -144,18 +146,25 @@ export class Daemon {
 
   private async consume(bound: BoundSource, signal: AbortSignal): Promise<void> {
     const { clock } = this.options;
+    if (bound.kind === 'events') {
+      for await (const events of bound.events(signal)) await this.handle(events, clock.now());
+      return;
+    }
     for await (const batch of bound.source.records(signal)) {
       const now = clock.now();
-      const events = parseBatch(bound, batch, now);
-      const decisions: NewDecision[] = [];
-      for (const event of events) {
-        if (event.kind === 'tampered') this.noteTampered(event.candidates ?? [], now);
-        const outcome = this.analyzer.process(event, now);
-        for (const decision of outcome.decisions) decisions.push(decision);
-      }
-      this.writer.add(events, batch.position);
-      if (decisions.length > 0) await this.serial(() => this.commit(decisions));
+      await this.handle(parseBatch(bound, batch, now), now, batch.position);
     }
+  }
+
+  private async handle(events: readonly SecurityEvent[], now: number, position?: SourcePosition): Promise<void> {
+    const decisions: NewDecision[] = [];
+    for (const event of events) {
+      if (event.kind === 'tampered') this.noteTampered(event.candidates ?? [], now);
+      const outcome = this.analyzer.process(event, now);
+      for (const decision of outcome.decisions) decisions.push(decision);
+    }
+    this.writer.add(events, position);
+    if (decisions.length > 0) await this.serial(() => this.commit(decisions));
   }
 
   /** Injection attempts are logged (at most every 10 s, with a count), never attributed. */

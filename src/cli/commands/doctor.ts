@@ -80,6 +80,10 @@ async function checkBackend(config: Config, runner: CommandRunner): Promise<Chec
 
 function checkSources(config: Config): Check[] {
   return config.sources.map((source): Check => {
+    if (source.type !== 'file') {
+      const where = source.type === 'syslog' ? [source.udp && `udp ${source.udp}`, source.tcp && `tcp ${source.tcp}`].filter(Boolean).join(', ') : `${source.host}:${source.port}`;
+      return { status: 'warn', what: `source ${source.id}: ${source.type} at ${where} is not probed by doctor yet`, fix: 'watch the daemon log for its connection' };
+    }
     try {
       accessSync(source.path, constants.R_OK);
       return statSync(source.path).isFile()

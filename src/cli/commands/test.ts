@@ -42,8 +42,9 @@ export async function replay(files: readonly string[], config: Config, options: 
   const decisions: NewDecision[] = [];
   let lines = 0;
   for (const file of files) {
-    const source = config.sources.find((s) => s.path === file);
-    const format = options.format ?? source?.format ?? config.sources[0]?.format;
+    const files = config.sources.filter((s) => s.type === 'file');
+    const source = files.find((s) => s.path === file);
+    const format = options.format ?? source?.format ?? files[0]?.format;
     if (!format) throw swError('SW_ERR_ARGUMENT', `no format for ${file}: pass --format or a --config whose sources name one`);
     const parser = createParser(format, config);
     const ctx = { timezone: options.timezone ?? source?.timezone ?? config.timezone, referenceTime: statSync(file).mtimeMs };

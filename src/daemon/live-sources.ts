@@ -1,0 +1,89 @@
+import type { AmiSourceConfig, Config, EslSourceConfig, SyslogSourceConfig } from '../config/schema.js';
+import type { SecurityEvent } from '../core/event.js';
+import { parseAmiEvent } from '../parsers/ami/index.js';
+import { parseEslEvent } from '../parsers/esl/index.js';
+import { createParser } from '../parsers/index.js';
+import type { LineParser } from '../parsers/types.js';
+import { createAmiClient } from '../sources/ami/client.js';
+import { createEslClient } from '../sources/esl/client.js';
+import { createSyslogListener } from '../sources/syslog/listener.js';
+import { lineFor, routeFormat } from '../sources/syslog/route.js';
+import type { EventSource } from './sources.js';
+
+type LiveSourceConfig = AmiSourceConfig | EslSourceConfig | SyslogSourceConfig;
+
+export function bindLiveSource(spec: LiveSourceConfig, config: Config, sensor: string): EventSource {
+  if (spec.type === 'ami') return bindAmi(spec, config, sensor);
+  if (spec.type === 'esl') return bindEsl(spec, config, sensor);
+  return bindSyslog(spec, config, sensor);
+}
+
+function stamp(events: readonly SecurityEvent[], sensor: string, into: SecurityEvent[]): void {
+  for (const event of events) {
+    event.sensor = sensor;
+    into.push(event);
+  }
+}
+
+function bindAmi(spec: AmiSourceConfig, config: Config, sensor: string): EventSource {
+  const client = createAmiClient({ host: spec.host, port: spec.port, username: spec.username, secret: spec.secret, auth: spec.auth, events: spec.events });
+  return {
+    kind: 'events', id: spec.id, format: 'ami', sensor,
+    async *events(signal) {
+      for await (const message of client.messages(signal)) {
+        const out: SecurityEvent[] = [];
+        stamp(parseAmiEvent(message, { timezone: config.timezone, referenceTime: Date.now() }), sensor, out);
+        if (out.length > 0) yield out;
+      }
+    },
+  };
+}
+
+function bindEsl(spec: EslSourceConfig, config: Config, sensor: string): EventSource {
+  const client = createEslClient({ host: spec.host, port: spec.port, password: spec.password });
+  return {
+    kind: 'events', id: spec.id, format: 'esl', sensor,
+    async *events(signal) {
+      for await (const event of client.events(signal)) {
+        const out: SecurityEvent[] = [];
+        stamp(parseEslEvent(event, { timezone: config.timezone, referenceTime: Date.now() }), sensor, out);
+        if (out.length > 0) yield out;
+      }
+    },
+  };
+}
+
+function splitHostPort(text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  return { host: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
+}
+
+/** Each message goes to the parser of the first route that matches it, one parser per route format. */
+function bindSyslog(spec: SyslogSourceConfig, config: Config, sensor: string): EventSource {
+  const listener = createSyslogListener({
+    ...(spec.udp ? { udp: splitHostPort(spec.udp) } : {}),
+    ...(spec.tcp ? { tcp: splitHostPort(spec.tcp) } : {}),
+    maxConnections: spec.maxConnections,
+  });
+  const parsers = new Map<string, LineParser>();
+  const parserFor = (format: string): LineParser => {
+    let parser = parsers.get(format);
+    if (!parser) parsers.set(format, (parser = createParser(format, config)));
+    return parser;
+  };
+  const timezone = spec.timezone ?? config.timezone;
+  return {
+    kind: 'events', id: spec.id, format: 'syslog', sensor,
+    async *events(signal) {
+      for await (const batch of listener.messages(signal)) {
+        const out: SecurityEvent[] = [];
+        for (const { message, receivedAt } of batch) {
+          const format = routeFormat(message, spec.routes);
+          if (!format) continue;
+          stamp(parserFor(format).parse(lineFor(message, format), { timezone, referenceTime: receivedAt }), sensor, out);
+        }
+        if (out.length > 0) yield out;
+      }
+    },
+  };
+}
