@@ -48,6 +48,15 @@ describe('config', () => {
     assert.match(fail('enforce: { backend: command }'), /enforce: .*backend command needs enforce\.command\.path/);
   });
 
+  it('live sources: defaults, and what a syslog source needs', () => {
+    const config = parseConfigText('sources: [{ id: a, type: ami, username: u, secret: "${AMI}" }]', 't', { AMI: 'x' });
+    assert.deepEqual(config.sources[0], { id: 'a', type: 'ami', host: '127.0.0.1', port: 5038, username: 'u', secret: 'x', auth: 'md5', events: 'security' });
+    assert.match(fail('sources: [{ id: s, type: syslog, routes: [{ app: kamailio, format: kamailio }] }]'), /sources\[0\]: a syslog source needs udp and\/or tcp/);
+    assert.match(fail('sources: [{ id: s, type: syslog, udp: "127.0.0.1:514", routes: [{ app: k, format: kamailo }] }]'), /sources\[0\]\.routes\[0\]\.format: got "kamailo"/);
+    assert.match(fail('sources: [{ id: s, type: syslog, udp: "514", routes: [{ format: kamailio }] }]'), /sources\[0\]\.udp: got "514", expected host:port/);
+    assert.match(fail('sources: [{ id: e, type: esl }]'), /sources\[0\]\.password: got nothing/);
+  });
+
   it('YAML syntax errors and missing environment variables are clear', () => {
     assert.match(fail('rules: [unclosed'), /test\.yaml: YAML syntax error/);
     assert.match(fail('node: ${NOT_SET_ANYWHERE}'), /environment variable NOT_SET_ANYWHERE is not set/);
