@@ -78,21 +78,38 @@ async function checkBackend(config: Config, runner: CommandRunner): Promise<Chec
   return checks;
 }
 
-function checkSources(config: Config): Check[] {
-  return config.sources.map((source): Check => {
-    if (source.type !== 'file') {
-      const where = source.type === 'syslog' ? [source.udp && `udp ${source.udp}`, source.tcp && `tcp ${source.tcp}`].filter(Boolean).join(', ') : `${source.host}:${source.port}`;
-      return { status: 'warn', what: `source ${source.id}: ${source.type} at ${where} is not probed by doctor yet`, fix: 'watch the daemon log for its connection' };
+const PROBE_FIX: Record<string, string> = {
+  ami: 'check host, port, username and secret in manager.conf (read = security) and that the AMI is enabled',
+  esl: 'check host, port and password in event_socket.conf.xml and its apply-inbound-acl',
+  syslog: 'if the daemon is running it already listens there; otherwise free the port or pick another',
+};
+
+async function checkSources(config: Config): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const source of config.sources) {
+    if (source.type === 'file') {
+      checks.push(checkFile(source));
+      continue;
     }
-    try {
-      accessSync(source.path, constants.R_OK);
-      return statSync(source.path).isFile()
-        ? { status: 'ok', what: `source ${source.id}: ${source.path} (${source.format}) is readable` }
-        : { status: 'FAIL', what: `source ${source.id}: ${source.path} is not a regular file`, fix: 'point path at the log file' };
-    } catch (error) {
-      return { status: 'warn', what: `source ${source.id}: ${source.path} cannot be read now (${(error as NodeJS.ErrnoException).code})`, fix: 'the daemon waits for it to appear; check the path and permissions' };
-    }
-  });
+    if (source.type !== 'ami' && source.type !== 'esl' && source.type !== 'syslog') continue;
+    const probe = await import('./probe.js');
+    const result = source.type === 'ami' ? await probe.probeAmi(source) : source.type === 'esl' ? await probe.probeEsl(source) : await probe.probeSyslog(source);
+    checks.push(result.ok
+      ? { status: 'ok', what: `source ${source.id} (${source.type}): ${result.detail}` }
+      : { status: source.type === 'syslog' ? 'warn' : 'FAIL', what: `source ${source.id} (${source.type}): ${result.detail}`, fix: PROBE_FIX[source.type] ?? '' });
+  }
+  return checks;
+}
+
+function checkFile(source: Extract<Config['sources'][number], { type: 'file' }>): Check {
+  try {
+    accessSync(source.path, constants.R_OK);
+    return statSync(source.path).isFile()
+      ? { status: 'ok', what: `source ${source.id}: ${source.path} (${source.format}) is readable` }
+      : { status: 'FAIL', what: `source ${source.id}: ${source.path} is not a regular file`, fix: 'point path at the log file' };
+  } catch (error) {
+    return { status: 'warn', what: `source ${source.id}: ${source.path} cannot be read now (${(error as NodeJS.ErrnoException).code})`, fix: 'the daemon waits for it to appear; check the path and permissions' };
+  }
 }
 
 /** `sipwarden doctor`: checks the config, the store, the sources and the firewall backend, and says what to fix. */
@@ -108,7 +125,7 @@ export async function doctorCommand(options: DoctorOptions): Promise<void> {
   } catch (error) {
     checks.push({ status: 'FAIL', what: `store ${config.store.sqlite}: ${describeError(error)}`, fix: 'check the path and its directory permissions' });
   }
-  checks.push(...checkSources(config));
+  checks.push(...(await checkSources(config)));
   checks.push(...(await checkBackend(config, commandRunner())));
   for (const check of checks) {
     process.stdout.write(`${check.status.padEnd(4)}  ${check.what}${check.fix ? `\n      fix: ${check.fix}` : ''}\n`);

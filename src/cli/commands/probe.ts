@@ -1,0 +1,82 @@
+import type { AmiSourceConfig, EslSourceConfig, SyslogSourceConfig } from '../../config/schema.js';
+import { describeError } from '../../core/errors.js';
+
+export interface ProbeResult {
+  ok: boolean;
+  detail: string;
+}
+
+const PROBE_MS = 4000;
+
+/**
+ * Runs `use` while `stream` holds a live connection, then stops it. A failure of the stream (refused, login
+ * rejected) wins over a timeout, so doctor says why a source cannot work, not only that it did not.
+ */
+async function whileConnected(stream: (signal: AbortSignal) => AsyncIterable<unknown>, use: () => Promise<string>): Promise<ProbeResult> {
+  const controller = new AbortController();
+  let failure: unknown;
+  const running = (async () => {
+    try {
+      for await (const _ of stream(controller.signal)) {
+        // Events are not needed: the probe only shows that a session is up.
+      }
+    } catch (error) {
+      failure = error;
+    }
+  })();
+  const deadline = Date.now() + PROBE_MS;
+  try {
+    while (Date.now() < deadline && failure === undefined) {
+      try {
+        return { ok: true, detail: await use() };
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    return { ok: false, detail: failure !== undefined ? describeError(failure) : `no session within ${PROBE_MS / 1000} s` };
+  } finally {
+    controller.abort();
+    await running;
+  }
+}
+
+/** Connects and logs in, then proves the session with a Ping. The secret is never part of the result. */
+export async function probeAmi(spec: AmiSourceConfig): Promise<ProbeResult> {
+  const { createAmiClient } = await import('../../sources/ami/client.js');
+  const client = createAmiClient({ host: spec.host, port: spec.port, username: spec.username, secret: spec.secret, auth: spec.auth, events: spec.events });
+  return whileConnected(
+    (signal) => client.messages(signal),
+    async () => {
+      const reply = await client.action([['Action', 'Ping']]);
+      return `logged in at ${spec.host}:${spec.port} as ${spec.username} (Ping: ${reply.get('Response') ?? '?'})`;
+    },
+  );
+}
+
+/** Authenticates and subscribes, then proves the session with `api status`. */
+export async function probeEsl(spec: EslSourceConfig): Promise<ProbeResult> {
+  const { createEslClient } = await import('../../sources/esl/client.js');
+  const client = createEslClient({ host: spec.host, port: spec.port, password: spec.password });
+  return whileConnected(
+    (signal) => client.events(signal),
+    async () => {
+      const status = await client.api('status');
+      return `authenticated at ${spec.host}:${spec.port} and subscribed (${status.split('\n')[0]?.slice(0, 60) ?? ''})`;
+    },
+  );
+}
+
+/** Binds the configured addresses; "in use" usually means the daemon is already listening there. */
+export async function probeSyslog(spec: SyslogSourceConfig): Promise<ProbeResult> {
+  const { createSyslogListener } = await import('../../sources/syslog/listener.js');
+  const split = (text: string) => ({ host: text.slice(0, text.lastIndexOf(':')).replace(/^\[|\]$/g, ''), port: Number(text.slice(text.lastIndexOf(':') + 1)) });
+  const listener = createSyslogListener({ ...(spec.udp ? { udp: split(spec.udp) } : {}), ...(spec.tcp ? { tcp: split(spec.tcp) } : {}) });
+  const where = [spec.udp && `udp ${spec.udp}`, spec.tcp && `tcp ${spec.tcp}`].filter(Boolean).join(', ');
+  return whileConnected(
+    (signal) => listener.messages(signal),
+    async () => {
+      await listener.listening();
+      return `can listen on ${where}`;
+    },
+  );
+}

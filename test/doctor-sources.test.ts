@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { startAmiTestServer, type AmiTestServer } from '../src/sources/ami/testing/server.js';
+import { startEslTestServer, type EslTestServer } from '../src/sources/esl/testing/server.js';
+import { tempDir } from './helpers.js';
+
+/** `sipwarden doctor` connects to each live source and says what works and what to fix (loopback only). */
+describe('doctor probes live sources', () => {
+  let ami: AmiTestServer | undefined;
+  let esl: EslTestServer | undefined;
+  after(async () => {
+    await ami?.close();
+    await esl?.close();
+  });
+  const dir = tempDir('sw-doctor-src-');
+
+  async function doctor(sources: string): Promise<{ status: number | null; out: string }> {
+    const config = join(dir, `c${Math.random()}.yaml`);
+    writeFileSync(config, [`store: { sqlite: ${join(dir, 'sw.db')} }`, `sources: [${sources}]`, 'enforce: { backend: dry-run }'].join('\n'));
+    // cli() is synchronous: the test servers need the event loop, so run it through a child that does not block it.
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('./helpers.js');
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'doctor', '--config', config]);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      child.on('close', (status) => resolve({ status, out }));
+    });
+  }
+
+  it('AMI: a good login is ok; a wrong secret is a failure that names the user, never the secret', async () => {
+    ami = await startAmiTestServer({ username: 'sipwarden', secret: 'right-secret' });
+    const good = await doctor(`{ id: pbx, type: ami, port: ${ami.port}, username: sipwarden, secret: right-secret }`);
+    assert.equal(good.status, 0, good.out);
+    assert.match(good.out, /ok {4}source pbx \(ami\): logged in at 127\.0\.0\.1:\d+ as sipwarden/);
+    const bad = await doctor(`{ id: pbx, type: ami, port: ${ami.port}, username: sipwarden, secret: wrong-secret }`);
+    assert.equal(bad.status, 1, bad.out);
+    assert.match(bad.out, /FAIL {2}source pbx \(ami\): .*sipwarden/);
+    assert.match(bad.out, /fix: check host, port, username and secret in manager\.conf/);
+    assert.doesNotMatch(bad.out, /wrong-secret|right-secret/);
+  });
+
+  it('ESL: authenticated and subscribed is ok; nothing listening is a failure', async () => {
+    esl = await startEslTestServer({ password: 'ClueCon', api: () => 'UP 0 years, 0 days\n' });
+    const good = await doctor(`{ id: fs, type: esl, port: ${esl.port}, password: ClueCon }`);
+    assert.match(good.out, /ok {4}source fs \(esl\): authenticated at 127\.0\.0\.1:\d+ and subscribed/);
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    const unused = socket.address().port;
+    socket.close();
+    const down = await doctor(`{ id: fs, type: esl, port: ${unused}, password: ClueCon }`);
+    assert.equal(down.status, 1);
+    assert.match(down.out, /FAIL {2}source fs \(esl\): /);
+  });
+
+  it('syslog: a free address is ok; an address in use is a warning', async () => {
+    const holder = createSocket('udp4');
+    await new Promise<void>((r) => holder.bind(0, '127.0.0.1', r));
+    const busy = holder.address().port;
+    try {
+      const used = await doctor(`{ id: sl, type: syslog, udp: "127.0.0.1:${busy}", routes: [{ format: kamailio }] }`);
+      assert.match(used.out, /warn {2}source sl \(syslog\): /);
+    } finally {
+      holder.close();
+    }
+    const free = await doctor(`{ id: sl, type: syslog, udp: "127.0.0.1:${busy}", routes: [{ format: kamailio }] }`);
+    assert.match(free.out, /ok {4}source sl \(syslog\): can listen on udp 127\.0\.0\.1:\d+/);
+  });
+});
