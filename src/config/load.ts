@@ -99,7 +99,7 @@ export function validateConfig(input: unknown, file = 'config'): Config {
   const known = new Set<string>([...BUILTIN_FORMATS, ...Object.keys(config.formats)]);
   const ids = new Set<string>();
   config.sources.forEach((source, i) => {
-    const formats = source.type === 'file' ? [['format', source.format]] : source.type === 'syslog' ? source.routes.map((r, j) => [`routes[${j}].format`, r.format]) : [];
+    const formats = source.type === 'file' ? [['format', source.format]] : source.type === 'syslog' || source.type === 'journald' ? source.routes.map((r, j) => [`routes[${j}].format`, r.format]) : [];
     for (const [where, format] of formats as [string, string][]) {
       if (!known.has(format)) problems.push(`  sources[${i}].${where}: got "${format}", expected one of ${[...known].join(', ')}`);
     }

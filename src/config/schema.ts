@@ -69,20 +69,31 @@ const eslSource = z.strictObject({
   password: z.string().min(1).describe('use ${ESL_PASSWORD} to keep it out of the file'),
 });
 
+const routes = z
+  .array(z.strictObject({ app: z.string().min(1).optional(), host: z.string().min(1).optional(), format: name }))
+  .min(1)
+  .describe('first match wins: program name (basename) and/or sending host -> format');
+
 const syslogSource = z.strictObject({
   id: name,
   type: z.literal('syslog'),
   udp: hostPort.optional(),
   tcp: hostPort.optional(),
   maxConnections: z.number().int().min(1).default(64),
-  routes: z
-    .array(z.strictObject({ app: z.string().min(1).optional(), host: z.string().min(1).optional(), format: name }))
-    .min(1)
-    .describe('first match wins: program name (basename) and/or sending host -> format'),
+  routes,
   timezone: timezone.optional(),
 });
 
-const source = z.discriminatedUnion('type', [fileSource, amiSource, eslSource, syslogSource]);
+const journaldSource = z.strictObject({
+  id: name,
+  type: z.literal('journald'),
+  units: z.array(z.string().min(1)).min(1).describe('systemd units to follow, e.g. asterisk.service'),
+  routes,
+  command: z.array(z.string().min(1)).min(1).default(['journalctl']).describe('the journalctl program and leading args (tests point it at a recorded capture)'),
+  timezone: timezone.optional(),
+});
+
+const source = z.discriminatedUnion('type', [fileSource, amiSource, eslSource, syslogSource, journaldSource]);
 
 const customPattern = z.strictObject({
   id: name.optional(),
@@ -197,6 +208,7 @@ export type FileSourceConfig = z.output<typeof fileSource>;
 export type AmiSourceConfig = z.output<typeof amiSource>;
 export type EslSourceConfig = z.output<typeof eslSource>;
 export type SyslogSourceConfig = z.output<typeof syslogSource>;
+export type JournaldSourceConfig = z.output<typeof journaldSource>;
 export type CustomFormatConfig = z.output<typeof customFormat>;
 
 export function configJsonSchema(): unknown {

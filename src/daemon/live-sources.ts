@@ -1,4 +1,4 @@
-import type { AmiSourceConfig, Config, EslSourceConfig, SyslogSourceConfig } from '../config/schema.js';
+import type { AmiSourceConfig, Config, EslSourceConfig, JournaldSourceConfig, SyslogSourceConfig } from '../config/schema.js';
 import type { SecurityEvent } from '../core/event.js';
 import { parseAmiEvent } from '../parsers/ami/index.js';
 import { parseEslEvent } from '../parsers/esl/index.js';
@@ -6,15 +6,18 @@ import { createParser } from '../parsers/index.js';
 import type { LineParser } from '../parsers/types.js';
 import { createAmiClient } from '../sources/ami/client.js';
 import { createEslClient } from '../sources/esl/client.js';
+import { createJournaldSource } from '../sources/journald/source.js';
 import { createSyslogListener } from '../sources/syslog/listener.js';
-import { lineFor, routeFormat } from '../sources/syslog/route.js';
+import type { SyslogMessage } from '../sources/syslog/message.js';
+import { lineFor, routeFormat, type SyslogRoute } from '../sources/syslog/route.js';
 import type { EventSource } from './sources.js';
 
-type LiveSourceConfig = AmiSourceConfig | EslSourceConfig | SyslogSourceConfig;
+type LiveSourceConfig = AmiSourceConfig | EslSourceConfig | SyslogSourceConfig | JournaldSourceConfig;
 
 export function bindLiveSource(spec: LiveSourceConfig, config: Config, sensor: string): EventSource {
   if (spec.type === 'ami') return bindAmi(spec, config, sensor);
   if (spec.type === 'esl') return bindEsl(spec, config, sensor);
+  if (spec.type === 'journald') return bindJournald(spec, config, sensor);
   return bindSyslog(spec, config, sensor);
 }
 
@@ -58,30 +61,55 @@ function splitHostPort(text: string): { host: string; port: number } {
   return { host: text.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
 }
 
+type Routed = (batch: readonly { message: SyslogMessage; receivedAt: number }[]) => SecurityEvent[];
+
 /** Each message goes to the parser of the first route that matches it, one parser per route format. */
-function bindSyslog(spec: SyslogSourceConfig, config: Config, sensor: string): EventSource {
-  const listener = createSyslogListener({
-    ...(spec.udp ? { udp: splitHostPort(spec.udp) } : {}),
-    ...(spec.tcp ? { tcp: splitHostPort(spec.tcp) } : {}),
-    maxConnections: spec.maxConnections,
-  });
+function routeToParsers(routes: readonly SyslogRoute[], timezone: string, config: Config, sensor: string): Routed {
   const parsers = new Map<string, LineParser>();
   const parserFor = (format: string): LineParser => {
     let parser = parsers.get(format);
     if (!parser) parsers.set(format, (parser = createParser(format, config)));
     return parser;
   };
-  const timezone = spec.timezone ?? config.timezone;
+  return (batch) => {
+    const out: SecurityEvent[] = [];
+    for (const { message, receivedAt } of batch) {
+      const format = routeFormat(message, routes);
+      if (!format) continue;
+      stamp(parserFor(format).parse(lineFor(message, format), { timezone, referenceTime: receivedAt }), sensor, out);
+    }
+    return out;
+  };
+}
+
+function bindSyslog(spec: SyslogSourceConfig, config: Config, sensor: string): EventSource {
+  const listener = createSyslogListener({
+    ...(spec.udp ? { udp: splitHostPort(spec.udp) } : {}),
+    ...(spec.tcp ? { tcp: splitHostPort(spec.tcp) } : {}),
+    maxConnections: spec.maxConnections,
+  });
+  const route = routeToParsers(spec.routes, spec.timezone ?? config.timezone, config, sensor);
   return {
     kind: 'events', id: spec.id, format: 'syslog', sensor,
     async *events(signal) {
       for await (const batch of listener.messages(signal)) {
-        const out: SecurityEvent[] = [];
-        for (const { message, receivedAt } of batch) {
-          const format = routeFormat(message, spec.routes);
-          if (!format) continue;
-          stamp(parserFor(format).parse(lineFor(message, format), { timezone, referenceTime: receivedAt }), sensor, out);
-        }
+        const out = route(batch);
+        if (out.length > 0) yield out;
+      }
+    },
+  };
+}
+
+/** Journal entries are routed like syslog messages: each is dated in the zone its parser reads it in. */
+function bindJournald(spec: JournaldSourceConfig, config: Config, sensor: string): EventSource {
+  const timezone = spec.timezone ?? config.timezone;
+  const journal = createJournaldSource({ units: spec.units, command: spec.command, timezone });
+  const route = routeToParsers(spec.routes, timezone, config, sensor);
+  return {
+    kind: 'events', id: spec.id, format: 'journald', sensor,
+    async *events(signal) {
+      for await (const batch of journal.messages(signal)) {
+        const out = route(batch);
         if (out.length > 0) yield out;
       }
     },
