@@ -57,6 +57,14 @@ describe('doctor probes live sources', () => {
     assert.match(down.out, /FAIL {2}source fs \(esl\): /);
   });
 
+  it('journald: a readable journal is ok; a journalctl that fails is a failure with the fix', async () => {
+    const ok = await doctor('{ id: j, type: journald, units: [asterisk.service], command: [/bin/true], routes: [{ format: asterisk }] }');
+    assert.match(ok.out, /ok {4}source j \(journald\): the journal is readable for asterisk\.service/);
+    const bad = await doctor('{ id: j, type: journald, units: [asterisk.service], command: [/bin/false], routes: [{ format: asterisk }] }');
+    assert.equal(bad.status, 1);
+    assert.match(bad.out, /FAIL {2}source j \(journald\): \/bin\/false .*failed \(exit code 1\)\n {6}fix: install systemd/);
+  });
+
   it('syslog: a free address is ok; an address in use is a warning', async () => {
     const holder = createSocket('udp4');
     await new Promise<void>((r) => holder.bind(0, '127.0.0.1', r));

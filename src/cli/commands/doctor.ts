@@ -91,6 +91,14 @@ async function checkSources(config: Config): Promise<Check[]> {
       checks.push(checkFile(source));
       continue;
     }
+    if (source.type === 'journald') {
+      const [program = 'journalctl', ...args] = source.command;
+      const r = await tryRun(commandRunner(), [program, ...args, '-n', '0', '--no-pager', ...source.units.flatMap((u) => ['-u', u])]);
+      checks.push(r.ok
+        ? { status: 'ok', what: `source ${source.id} (journald): the journal is readable for ${source.units.join(', ')}` }
+        : { status: 'FAIL', what: `source ${source.id} (journald): ${r.out.replace(/^SW_ERR_\w+: /, '')}`, fix: 'install systemd (journalctl) and run as root or in the systemd-journal group' });
+      continue;
+    }
     if (source.type !== 'ami' && source.type !== 'esl' && source.type !== 'syslog') continue;
     const probe = await import('./probe.js');
     const result = source.type === 'ami' ? await probe.probeAmi(source) : source.type === 'esl' ? await probe.probeEsl(source) : await probe.probeSyslog(source);
