@@ -47,8 +47,13 @@ const SAFE_HOST = /^[\x21-\x7e]{1,255}$/;
  * context's reference time. OpenSIPS has no dateless form, so a listener should stamp such messages with the
  * time of receipt before calling this.
  */
+/** Kamailio's own stderr prefix (` 2(29318) WARNING: `), as `kamailio -E | logger` or a service manager forwards it. */
+const KAMAILIO_STDERR = /^\s*\d+\(\d+\) [A-Z]+: /;
+
 export function lineFor(message: SyslogMessage, format: string): string {
   const pid = message.pid !== undefined && /^\d{1,10}$/.test(message.pid) ? message.pid : '0';
+  // Already in the stderr form the parser reads; a syslog prefix in front would hide it. Its time is the receive time.
+  if (format === 'kamailio' && KAMAILIO_STDERR.test(message.message)) return message.message;
   if (message.timestamp === undefined) {
     return format === 'kamailio' ? ` 0(${pid}) ${message.message}` : message.message;
   }
