@@ -33,10 +33,10 @@ describe('doctor probes live sources', () => {
   }
 
   it('AMI: a good login is ok; a wrong secret is a failure that names the user, never the secret', async () => {
-    ami = await startAmiTestServer({ username: 'sipwarden', secret: 'right-secret' });
+    ami = await startAmiTestServer({ username: 'sipwarden', secret: 'right-secret', events: ['Event: ChallengeSent\nPrivilege: security,all\nService: PJSIP\nAccountID: 1001\nRemoteAddress: IPV4/UDP/192.0.2.5/5060'] });
     const good = await doctor(`{ id: pbx, type: ami, port: ${ami.port}, username: sipwarden, secret: right-secret }`);
     assert.equal(good.status, 0, good.out);
-    assert.match(good.out, /ok {4}source pbx \(ami\): logged in at 127\.0\.0\.1:\d+ as sipwarden/);
+    assert.match(good.out, /ok {4}source pbx \(ami\): logged in at 127\.0\.0\.1:\d+ as sipwarden .*; saw 1 event\(s\)/);
     const bad = await doctor(`{ id: pbx, type: ami, port: ${ami.port}, username: sipwarden, secret: wrong-secret }`);
     assert.equal(bad.status, 1, bad.out);
     assert.match(bad.out, /FAIL {2}source pbx \(ami\): .*sipwarden/);
@@ -47,7 +47,7 @@ describe('doctor probes live sources', () => {
   it('ESL: authenticated and subscribed is ok; nothing listening is a failure', async () => {
     esl = await startEslTestServer({ password: 'ClueCon', api: () => 'UP 0 years, 0 days\n' });
     const good = await doctor(`{ id: fs, type: esl, port: ${esl.port}, password: ClueCon }`);
-    assert.match(good.out, /ok {4}source fs \(esl\): authenticated at 127\.0\.0\.1:\d+ and subscribed/);
+    assert.match(good.out, /ok {4}source fs \(esl\): authenticated at 127\.0\.0\.1:\d+ and subscribed.*; no event within 2 s \(normal when nobody registers/);
     const socket = createSocket('udp4');
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
     const unused = socket.address().port;

@@ -51,13 +51,18 @@ describe('live sources through the daemon', () => {
   });
 
   it('AMI: five InvalidPassword events ban the remote address; the login used MD5 and the security mask', async () => {
-    ami = await startAmiTestServer({ username: 'sipwarden', secret: 's3cret', events: Array.from({ length: 5 }, () => invalidPassword('203.0.113.41')) });
+    // The server cuts each connection in the middle of a frame after its events: the supervisor must reconnect.
+    ami = await startAmiTestServer({ username: 'sipwarden', secret: 's3cret', events: Array.from({ length: 5 }, () => invalidPassword('203.0.113.41')), cutWith: 'Event: InvalidPass' });
     const daemon = daemonWith(`{ id: pbx-ami, type: ami, host: 127.0.0.1, port: ${ami.port}, username: sipwarden, secret: s3cret }`);
     daemons.push(daemon);
     await daemon.waitForLog(/banned 203\.0\.113\.41: bruteforce/);
     assert.equal(ami.logins[0]?.authType, 'md5');
     assert.equal(ami.logins[0]?.events, 'security');
     assert.ok(!daemon.logs.some((l) => JSON.stringify(l).includes('s3cret')), 'the secret never reaches the log');
+    const deadline = Date.now() + 8000;
+    while (ami.logins.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(ami.logins.length >= 2, `reconnected and logged in again after the cut (logins: ${ami.logins.length})`);
+    assert.ok(daemon.logs.some((l) => /source pbx-ami failed; restarting/.test(l.msg)), 'the cut is logged as a source failure');
   });
 
   it('ESL: five sofia::register_failure events ban the network-ip', async () => {

@@ -7,19 +7,21 @@ export interface ProbeResult {
 }
 
 const PROBE_MS = 4000;
+const EVENT_WAIT_MS = 2000;
 
 /**
  * Runs `use` while `stream` holds a live connection, then stops it. A failure of the stream (refused, login
  * rejected) wins over a timeout, so doctor says why a source cannot work, not only that it did not.
  */
-async function whileConnected(stream: (signal: AbortSignal) => AsyncIterable<unknown>, use: () => Promise<string>): Promise<ProbeResult> {
+async function whileConnected(
+  stream: (signal: AbortSignal) => AsyncIterable<unknown>, use: () => Promise<string>, idleHint?: string,
+): Promise<ProbeResult> {
   const controller = new AbortController();
   let failure: unknown;
+  let seen = 0;
   const running = (async () => {
     try {
-      for await (const _ of stream(controller.signal)) {
-        // Events are not needed: the probe only shows that a session is up.
-      }
+      for await (const _ of stream(controller.signal)) seen++;
     } catch (error) {
       failure = error;
     }
@@ -28,7 +30,12 @@ async function whileConnected(stream: (signal: AbortSignal) => AsyncIterable<unk
   try {
     while (Date.now() < deadline && failure === undefined) {
       try {
-        return { ok: true, detail: await use() };
+        const detail = await use();
+        if (idleHint === undefined) return { ok: true, detail };
+        // A moment for one event, so the operator knows events flow, not only that the login worked.
+        const until = Date.now() + EVENT_WAIT_MS;
+        while (seen === 0 && failure === undefined && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        return { ok: true, detail: `${detail}; ${seen > 0 ? `saw ${seen} event(s)` : `no event within ${EVENT_WAIT_MS / 1000} s (${idleHint})`}` };
       } catch {
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -50,6 +57,7 @@ export async function probeAmi(spec: AmiSourceConfig): Promise<ProbeResult> {
       const reply = await client.action([['Action', 'Ping']]);
       return `logged in at ${spec.host}:${spec.port} as ${spec.username} (Ping: ${reply.get('Response') ?? '?'})`;
     },
+    'normal on a quiet PBX; security events need `read = security` for this user in manager.conf',
   );
 }
 
@@ -63,6 +71,7 @@ export async function probeEsl(spec: EslSourceConfig): Promise<ProbeResult> {
       const status = await client.api('status');
       return `authenticated at ${spec.host}:${spec.port} and subscribed (${status.split('\n')[0]?.slice(0, 60) ?? ''})`;
     },
+    'normal when nobody registers; sofia events need a profile with auth',
   );
 }
 
