@@ -67,10 +67,11 @@ describe('live sources through the daemon', () => {
 
   it('ESL: five sofia::register_failure events ban the network-ip', async () => {
     esl = await startEslTestServer({ password: 'ClueCon' });
-    const daemon = daemonWith(`{ id: fs-esl, type: esl, host: 127.0.0.1, port: ${esl.port}, password: ClueCon }`);
+    const daemon = daemonWith(`{ id: fs-esl, type: esl, host: 127.0.0.1, port: ${esl.port}, password: ClueCon, events: [CHANNEL_HANGUP_COMPLETE] }`);
     daemons.push(daemon);
     const session = await esl.nextSession();
-    await session.subscribed;
+    const subscription = await session.subscribed;
+    assert.match(subscription, /^event plain CHANNEL_HANGUP_COMPLETE CUSTOM sofia::register_failure/, subscription);
     for (let i = 0; i < 5; i++) {
       session.sendEvent([
         ['Event-Name', 'CUSTOM'], ['Event-Subclass', 'sofia::register_failure'], ['profile-name', 'internal'],

@@ -67,6 +67,10 @@ const eslSource = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(8021),
   password: z.string().min(1).describe('use ${ESL_PASSWORD} to keep it out of the file'),
+  events: z
+    .array(z.string().regex(/^[A-Za-z0-9_:]+$/, 'expected an event name such as CHANNEL_HANGUP_COMPLETE or sofia::register'))
+    .default([])
+    .describe('more events besides the sofia registration events, e.g. CHANNEL_CREATE, CHANNEL_HANGUP_COMPLETE'),
 });
 
 const routes = z

@@ -43,7 +43,7 @@ function bindAmi(spec: AmiSourceConfig, config: Config, sensor: string): EventSo
 }
 
 function bindEsl(spec: EslSourceConfig, config: Config, sensor: string): EventSource {
-  const client = createEslClient({ host: spec.host, port: spec.port, password: spec.password });
+  const client = createEslClient({ host: spec.host, port: spec.port, password: spec.password, events: spec.events });
   return {
     kind: 'events', id: spec.id, format: 'esl', sensor,
     async *events(signal) {
