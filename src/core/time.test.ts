@@ -18,6 +18,10 @@ describe('parseTimestamp', () => {
     assert.equal(iso(parseTimestamp('2019-09-20T19:12:43.659-0500', ctx('UTC'))), '2019-09-21T00:12:43.659Z');
     assert.equal(iso(parseTimestamp('2019-09-20T19:12:43.659-05:00', ctx('UTC'))), '2019-09-21T00:12:43.659Z');
     assert.equal(parseTimestamp('2019-09-20T19:12:4x.659-0500', ctx('UTC')), null);
+    // Out-of-range fields are rejected, not rolled over into the next month or day.
+    assert.equal(parseTimestamp('2019-13-20T19:12:43.659-0500', ctx('UTC')), null);
+    assert.equal(parseTimestamp('2019-09-20T25:12:43.659-0500', ctx('UTC')), null);
+    assert.equal(parseTimestamp('2019-09-20 19:12:99', ctx('UTC')), null);
   });
 
   it('infers the year of %b %e %T dates from the reference time', () => {

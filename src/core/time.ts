@@ -97,6 +97,31 @@ function digits(text: string, start: number, count: number): number {
   return value;
 }
 
+interface DateTime {
+  y: number;
+  mo: number;
+  d: number;
+  h: number;
+  mi: number;
+  s: number;
+}
+
+/**
+ * `YYYY-MM-DD?HH:MM:SS` at the start of `text` (any single separator between date and time), digits and ranges
+ * checked, or null. Shared by the regex-free fast paths below.
+ */
+function readDateTime(text: string): DateTime | null {
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return null;
+  const y = digits(text, 0, 4);
+  const mo = digits(text, 5, 2);
+  const d = digits(text, 8, 2);
+  const h = digits(text, 11, 2);
+  const mi = digits(text, 14, 2);
+  const s = digits(text, 17, 2);
+  if ((y | mo | d | h | mi | s) < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  return { y, mo, d, h, mi, s };
+}
+
 /**
  * `2015-05-24T08:42:16.296+0300`, the EventTV of every Asterisk security event, read without a regex: each
  * one is unique to the millisecond, so no memo helps, and the regex path costs more than the rest of the line.
@@ -105,34 +130,23 @@ function isoWithOffset(text: string): number | null {
   if (text.length !== 28 || text.charCodeAt(10) !== 84 /* T */ || text.charCodeAt(19) !== 46 /* . */) return null;
   const sign = text.charCodeAt(23);
   if (sign !== 43 && sign !== 45) return null;
-  const y = digits(text, 0, 4);
-  const mo = digits(text, 5, 2);
-  const d = digits(text, 8, 2);
-  const h = digits(text, 11, 2);
-  const mi = digits(text, 14, 2);
-  const s = digits(text, 17, 2);
+  const t = readDateTime(text);
   const ms = digits(text, 20, 3);
   const oh = digits(text, 24, 2);
   const om = digits(text, 26, 2);
-  if ((y | mo | d | h | mi | s | ms | oh | om) < 0 || text.charCodeAt(4) !== 45 || text.charCodeAt(13) !== 58) return null;
+  if (!t || (ms | oh | om) < 0 || oh > 23 || om > 59) return null;
   const offset = (sign === 45 ? -1 : 1) * (oh * 60 + om) * 60_000;
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset;
+  return Date.UTC(t.y, t.mo - 1, t.d, t.h, t.mi, t.s, ms) - offset;
 }
 
 /** `2024-01-01 12:00:00` with optional `.123` (Asterisk's `%F %T[.%3q]`), read without a regex. */
 function localDateTime(text: string, timezone: string): number | null {
   const length = text.length;
-  if ((length !== 19 && length !== 23) || text.charCodeAt(10) !== 32 || text.charCodeAt(4) !== 45 || text.charCodeAt(13) !== 58) return null;
-  const y = digits(text, 0, 4);
-  const mo = digits(text, 5, 2);
-  const d = digits(text, 8, 2);
-  const h = digits(text, 11, 2);
-  const mi = digits(text, 14, 2);
-  const s = digits(text, 17, 2);
-  const ms = length === 23 && text.charCodeAt(19) === 46 ? digits(text, 20, 3) : length === 19 ? 0 : -1;
-  if ((y | mo | d | h | mi | s | ms) < 0 || text.charCodeAt(7) !== 45 || text.charCodeAt(16) !== 58) return null;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
-  return wallTimeToEpoch(timezone, y, mo - 1, d, h, mi, s, ms);
+  if ((length !== 19 && length !== 23) || text.charCodeAt(10) !== 32) return null;
+  const t = readDateTime(text);
+  const ms = length === 19 ? 0 : text.charCodeAt(19) === 46 ? digits(text, 20, 3) : -1;
+  if (!t || ms < 0) return null;
+  return wallTimeToEpoch(timezone, t.y, t.mo - 1, t.d, t.h, t.mi, t.s, ms);
 }
 
 /**
@@ -146,6 +160,8 @@ export function parseTimestamp(text: string, ctx: TimeContext): number | null {
   let m = ISO_LIKE.exec(text);
   if (m) {
     const [, y, mo, d, h, mi, s, frac, zone] = m;
+    // Date.UTC would roll an out-of-range field into the next unit; such a stamp is not a date at all.
+    if (!readDateTime(`${y}-${mo}-${d}T${h}:${mi}:${s}`)) return null;
     const ms = fraction(frac);
     if (zone) {
       const utc = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!, ms);
