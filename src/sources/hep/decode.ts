@@ -136,8 +136,8 @@ function decodeHep3(packet: Buffer, authKey: string | undefined, maxBytes: numbe
   const timestampMs = toMillis(chunks.get(CHUNK.seconds)?.readUInt32BE(0), chunks.get(CHUNK.micros)?.readUInt32BE(0));
   if (timestampMs !== undefined) frame.timestampMs = timestampMs;
   const text = (type: number): string | undefined => chunks.get(type)?.toString('utf8');
-  const key = text(CHUNK.authKey);
-  if (key !== undefined) frame.authKey = key;
+  // The auth key (0x000e) was checked above when one is configured and is never copied into the frame: a frame
+  // travels on to events and logs, and the key is a shared secret.
   const correlationId = text(CHUNK.correlationId);
   if (correlationId !== undefined) frame.correlationId = correlationId;
   const nodeName = text(CHUNK.nodeName);

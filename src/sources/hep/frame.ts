@@ -17,7 +17,6 @@ export interface HepFrame {
   /** HEP chunk 0x000b: 1 SIP, 5 RTCP JSON, 100 LOG (Kamailio hlog), ...; 0 if absent. */
   protoType: number;
   captureId: number;
-  authKey?: string;
   /** Chunk 0x0011: the Call-ID for Kamailio and Asterisk (Asterisk calls it "UUID"). */
   correlationId?: string;
   nodeName?: string;
