@@ -198,7 +198,11 @@ describe('syslog listener', () => {
     const syslog = await start({ tcp: LOOPBACK, idleTimeoutMs: 50 });
     try {
       const idle = await connectTcp(syslog.ports.tcp ?? 0);
-      await once(idle, 'close');
+      const started = Date.now();
+      // A deadline, so a listener that never closes idle connections fails the test instead of hanging it.
+      const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('idle connection not closed within 3 s')), 3000).unref());
+      await Promise.race([once(idle, 'close'), deadline]);
+      assert.ok(Date.now() - started >= 40, 'closed for being idle, not at once');
     } finally {
       await syslog.stop();
     }
