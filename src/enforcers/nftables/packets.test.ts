@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { normalizeIp } from '../../core/ip.js';
 import { after, describe, it } from 'node:test';
 import { canCreateNetns } from '../testing/netns.js';
 import { createNftablesEnforcer } from './index.js';
@@ -21,8 +22,11 @@ async function setup(scope: 'all-ports' | 'sip-ports') {
   const receiver = await startReceiver(link.server, [5060, 9999]);
   receivers.push(receiver);
   const n = link.net;
-  return { link, enforcer, receiver, server: `10.99.${n}.1`, server6: `fd99:${n}::1`, attacker: `10.99.${n}.2`, attacker6: `fd99:${n}::2`, other: `10.99.${n}.3` };
+  return { link, enforcer, receiver, server: `10.99.${n}.1`, server6: v6(`fd99:${n}::1`), attacker: `10.99.${n}.2`, attacker6: v6(`fd99:${n}::2`), other: `10.99.${n}.3` };
 }
+
+/** The canonical spelling (subnet 0 gives `fd99:0::2`, which the receiver reports as `fd99::2`). */
+const v6 = (address: string): string => normalizeIp(address) ?? address;
 
 describe('nftables bans on real packets', { skip }, () => {
   it('scope all-ports: every packet from a banned source is dropped and counted; others pass', async () => {
