@@ -97,7 +97,67 @@ const journaldSource = z.strictObject({
   timezone: timezone.optional(),
 });
 
-const source = z.discriminatedUnion('type', [fileSource, amiSource, eslSource, syslogSource, journaldSource]);
+/** `udp://host:port` or `tcp://host:port`; IPv6 hosts in brackets. */
+const listenUrl = z
+  .string()
+  .regex(
+    /^(?:udp|tcp):\/\/(?:\[[0-9a-fA-F:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):\d{1,5}$/,
+    'expected udp://host:port or tcp://host:port such as udp://0.0.0.0:9060 or tcp://[::]:9060',
+  );
+const listen = z
+  .union([listenUrl, z.array(listenUrl).min(1)])
+  .transform((value) => (Array.isArray(value) ? value : [value]));
+
+/** A single address or prefix (no file: lists), for fields that name machines rather than customers. */
+const cidrEntry = z.string().refine(
+  (text) => {
+    try {
+      parseCidr(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  'expected an IPv4/IPv6 address or a prefix such as 10.0.0.0/8',
+);
+
+const hepSource = z.strictObject({
+  id: name,
+  type: z.literal('hep'),
+  listen: listen.describe('udp://host:port and/or tcp://host:port; HEPv3 over UDP and TCP, HEPv1/v2 over UDP'),
+  authKey: z.string().min(1).optional().describe('accept only frames carrying this HEPv3 auth key (chunk 0x000e); use ${HEP_KEY}'),
+  maxConnections: z.number().int().min(1).default(64).describe('TCP: concurrent HEP senders'),
+  servers: z
+    .array(cidrEntry)
+    .default([])
+    .describe('addresses of your own SIP servers (proxy, PBX): what they send each other is never blamed on them'),
+});
+
+const baitAccount = z.strictObject({
+  user: z.string().regex(/^[A-Za-z0-9._+-]{1,64}$/, 'expected a SIP user name of letters, digits, . _ + -'),
+  password: z.string().min(1).max(128),
+});
+
+const honeypotSource = z.strictObject({
+  id: name,
+  type: z.literal('honeypot'),
+  listen: listen.describe('udp://host:port and/or tcp://host:port of the bait; never the port of a production PBX'),
+  userAgent: z.string().min(1).max(128).default('FPBX-16.0.40.7(18.20.2)').describe('sent as User-Agent/Server, like a real PBX'),
+  realm: z.string().min(1).max(128).default('asterisk'),
+  accounts: z
+    .array(baitAccount)
+    .min(1)
+    .default([
+      { user: '100', password: '100' },
+      { user: '1000', password: '1234' },
+      { user: 'admin', password: 'admin' },
+    ])
+    .describe('bait accounts with weak passwords: attackers may register with them, never call through them'),
+  reject: z.number().int().min(400).max(699).default(503).describe('final status sent to every INVITE after it is recorded'),
+  maxConnections: z.number().int().min(1).default(256).describe('TCP: concurrent connections'),
+});
+
+const source = z.discriminatedUnion('type', [fileSource, amiSource, eslSource, syslogSource, journaldSource, hepSource, honeypotSource]);
 
 const customPattern = z.strictObject({
   id: name.optional(),
@@ -129,6 +189,8 @@ export const DEFAULT_RULES: Record<string, z.input<typeof rule>> = {
   'dialplan-probe': { on: ['dialplan-miss'], key: 'ip', threshold: 3, window: '10m', ban: '24h' },
   scanner: { on: ['scanner'], key: 'ip', threshold: 1, window: '1m', ban: '7d' },
   flood: { on: ['flood'], key: 'ip', threshold: 1, window: '1m', ban: '1h' },
+  'invite-spray': { on: ['call-start'], key: 'ip', distinct: 'destination', threshold: 10, window: '1m', ban: '24h' },
+  honeypot: { on: ['request'], key: 'ip', threshold: 1, window: '1m', ban: '7d', evidence: 'verified' },
 };
 
 export const configSchema = z.strictObject({
@@ -159,6 +221,29 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   'known-good': z.strictObject({ remember: duration('30d') }).prefault({}),
+  wire: z
+    .strictObject({
+      flood: z
+        .strictObject({
+          rate: z.number().int().min(1).max(1_000_000).default(50).describe('SIP requests per second from one source before it is a flood'),
+          cooldown: duration('10s').describe('at most one flood event per source in this period'),
+        })
+        .prefault({}),
+      scanners: z
+        .array(z.string().min(3).max(64))
+        .default([])
+        .describe('more User-Agent substrings (case-insensitive) that mark a scanner, besides the built-in list'),
+      challengeTimeout: duration('8s').describe('a 401/407 never answered inside this period counts as a probe of that account'),
+    })
+    .prefault({})
+    .describe('detectors that read SIP messages (HEP, honeypot)'),
+  geo: z
+    .strictObject({
+      country: z.string().min(1).optional().describe('CSV range file: start,end,country (DB-IP lite / IP2Location lite layout)'),
+      asn: z.string().min(1).optional().describe('CSV range file: start,end,asn,organisation'),
+    })
+    .optional()
+    .describe('local geo/ASN databases for reports; nothing is looked up over the network'),
   budget: z
     .strictObject({
       spoofable: z
@@ -213,6 +298,8 @@ export type AmiSourceConfig = z.output<typeof amiSource>;
 export type EslSourceConfig = z.output<typeof eslSource>;
 export type SyslogSourceConfig = z.output<typeof syslogSource>;
 export type JournaldSourceConfig = z.output<typeof journaldSource>;
+export type HepSourceConfig = z.output<typeof hepSource>;
+export type HoneypotSourceConfig = z.output<typeof honeypotSource>;
 export type CustomFormatConfig = z.output<typeof customFormat>;
 
 export function configJsonSchema(): unknown {

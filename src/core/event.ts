@@ -33,7 +33,8 @@ export type Evidence = (typeof EVIDENCE_CLASSES)[number];
 export const TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
-export const SERVERS = ['asterisk', 'freeswitch', 'kamailio', 'opensips', 'custom', 'sipwarden'] as const;
+/** `hep`: seen in SIP messages a server traced to us; `honeypot`: our own bait; `sipwarden`: our own guard. */
+export const SERVERS = ['asterisk', 'freeswitch', 'kamailio', 'opensips', 'custom', 'sipwarden', 'hep', 'honeypot'] as const;
 export type Server = (typeof SERVERS)[number];
 
 /** Longest `raw` kept on an event; a flood of long lines must not fill memory or the store. */

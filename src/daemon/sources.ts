@@ -5,6 +5,8 @@ import type { LineParser } from '../parsers/types.js';
 import { createFileSource } from '../sources/file/index.js';
 import type { RecordBatch, Source } from '../sources/types.js';
 import type { Store } from '../store/types.js';
+import { bindHepSource } from './hep-source.js';
+import { bindHoneypotSource } from './honeypot-source.js';
 import { bindLiveSource } from './live-sources.js';
 
 /** A source of log lines with the parser for them. */
@@ -38,6 +40,8 @@ export async function bindSources(config: Config, store: Store, fromStart: boole
   for (const spec of config.sources) {
     const sensor = `${config.node}/${spec.id}`;
     if (spec.type === 'file') bound.push(await bindFile(spec, config, store, fromStart, sensor));
+    else if (spec.type === 'hep') bound.push(bindHepSource(spec, config, sensor));
+    else if (spec.type === 'honeypot') bound.push(bindHoneypotSource(spec, config, store, sensor));
     else bound.push(bindLiveSource(spec, config, sensor));
   }
   return bound;

@@ -80,12 +80,15 @@ export class Analyzer {
       stats.tampered++;
       return NOTHING;
     }
-    if (event.kind === 'auth-success' && event.ip && event.account) {
+    // The honeypot's bait accounts prove nothing about a source: a login there never makes it known-good,
+    // and a known-good pair never shields what it does to the bait.
+    const bait = event.server === 'honeypot';
+    if (!bait && event.kind === 'auth-success' && event.ip && event.account) {
       this.knownGood.remember(event.ip, event.account, event.at);
       this.onLearn?.(event.ip, event.account, event.at);
     }
     if (
-      FAILURES.has(event.kind) && event.ip && event.account !== undefined &&
+      !bait && FAILURES.has(event.kind) && event.ip && event.account !== undefined &&
       this.knownGood.lastSuccess(event.ip, event.account, event.at) !== undefined
     ) {
       stats.knownGoodFailures++;
