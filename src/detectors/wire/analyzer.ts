@@ -1,0 +1,475 @@
+import { boundRaw, type EventKind, type Evidence, type SecurityEvent, type Transport } from '../../core/event.js';
+import { PrefixSet } from '../../core/ip.js';
+import type { SipRequest, SipResponse } from '../../parsers/sip/types.js';
+import { scannerFingerprint } from './fingerprint.js';
+import type { WireOptions, WirePacket } from './types.js';
+
+/**
+ * Turns SIP messages seen on the wire (HEP copies of a server's traffic) into the same events the log parsers
+ * produce, so one set of rules and one policy judge both.
+ *
+ * - Each response is paired with its request by transaction (top Via branch, Call-ID, CSeq), so the verdict
+ *   knows whether credentials were sent: `401 -> REGISTER with credentials -> 403` is an auth failure, a 200
+ *   to REGISTER an auth success, a 404 to INVITE a dialplan miss.
+ * - A 401/407 that the client never answers with credentials is a probe of that account (svwar against a
+ *   server that challenges every user): `unknown-account` once the challenge timed out.
+ * - Requests are checked for scanner fingerprints and counted per source for floods; each initial INVITE is a
+ *   `call-start` with its destination (the invite-spray rule counts distinct destinations).
+ * - Evidence is `verified` when the message came over a connection (TCP, TLS) or the credentials carried a
+ *   nonce the server had sent to that same address; otherwise `spoofable`.
+ *
+ * It runs on the packets' own time, holds no timers and no sockets, and bounds every table, so a million
+ * one-packet sources cost a fixed amount each and then age out. Not safe for concurrent use.
+ */
+
+/** What a transaction's request told us, kept until its final response (or Timer B, 32 s). */
+interface Transaction {
+  at: number;
+  ip: string;
+  port: number;
+  transport: Transport;
+  method: string;
+  account?: string;
+  destination?: string;
+  userAgent?: string;
+  callId?: string;
+  /** The credentials' username, when the request carried Authorization/Proxy-Authorization. */
+  authUser?: string;
+  /** The credentials answered a challenge this analyzer saw sent to the same address. */
+  answered: boolean;
+  raw: string;
+}
+
+/** A 401/407 sent to a client that sent no credentials; removed when they come. */
+interface Challenge {
+  at: number;
+  ip: string;
+  port: number;
+  transport: Transport;
+  method: string;
+  account?: string;
+  destination?: string;
+  userAgent?: string;
+  callId?: string;
+  nonce?: string;
+  raw: string;
+}
+
+/** RFC 3261 Timer B / F: a transaction with no final response after this is gone. */
+const TRANSACTION_MS = 32_000;
+/** A source silent this long has no flood window or cooldown worth keeping. */
+const SOURCE_IDLE_MS = 120_000;
+const SWEEP_EVERY = 65_536;
+/** How long a nonce the server sent can come back (Kamailio's nonce_expire default is 300 s). */
+const NONCE_MS = 300_000;
+
+const INVITE_MISS = new Set([404, 484, 604]);
+const NOTHING: readonly SecurityEvent[] = Object.freeze([]);
+
+export interface WireStats {
+  requests: number;
+  responses: number;
+  /** Responses whose request was never seen (one-way capture, or it aged out). */
+  unpaired: number;
+  /** Packets sent by a configured server to another party: never blamed on it. */
+  fromServers: number;
+  events: number;
+  sources: number;
+  transactions: number;
+  challenges: number;
+}
+
+export class WireAnalyzer {
+  private readonly servers: PrefixSet;
+  private readonly extraAgents: readonly string[];
+  private readonly maxTransactions: number;
+  private readonly maxSources: number;
+
+  /** Insertion order is time order, so expiry walks from the front. */
+  private readonly transactions = new Map<string, Transaction>();
+  private readonly challenges = new Map<string, Challenge>();
+  /** ip|nonce of every challenge sent, with the pending challenge it belongs to (if the request had no credentials). */
+  private readonly issued = new Map<string, { at: number; challengeKey?: string }>();
+  /** ip|Call-ID| -> keys of its pending challenges. */
+  private readonly byCall = new Map<string, Set<string>>();
+  /** ip|Call-ID of INVITEs already counted as a call start (a challenged INVITE is sent twice). */
+  private readonly calls = new Map<string, number>();
+
+  /** Per-source flood and throttle state in flat arrays: a slot per address, found through `slots`. */
+  private readonly slots = new Map<string, number>();
+  private free: number[] = [];
+  private capacity = 0;
+  private windowStart = new Float64Array(0);
+  private windowCount = new Uint32Array(0);
+  private floodUntil = new Float64Array(0);
+  private scannerUntil = new Float64Array(0);
+  private lastSeen = new Float64Array(0);
+
+  private latest = 0;
+  private sinceSweep = 0;
+  readonly stats: WireStats = { requests: 0, responses: 0, unpaired: 0, fromServers: 0, events: 0, sources: 0, transactions: 0, challenges: 0 };
+
+  constructor(private readonly options: WireOptions) {
+    this.servers = PrefixSet.of(options.servers);
+    this.extraAgents = options.scanners.map((agent) => agent.toLowerCase());
+    this.maxTransactions = options.maxTransactions ?? 200_000;
+    this.maxSources = options.maxSources ?? 2_000_000;
+  }
+
+  /** Events for one message; never throws on any parsed message. */
+  observe(packet: WirePacket): SecurityEvent[] {
+    if (packet.at > this.latest) this.latest = packet.at;
+    const out: SecurityEvent[] = [];
+    this.expire(this.latest, out);
+    if (packet.message.kind === 'request') this.request(packet, packet.message, out);
+    else this.response(packet, packet.message, out);
+    if (++this.sinceSweep >= SWEEP_EVERY) this.sweepSources();
+    this.stats.events += out.length;
+    return out;
+  }
+
+  /** Challenges that timed out by `now` (call about once a second while traffic is quiet). */
+  flush(now: number): SecurityEvent[] {
+    if (now > this.latest) this.latest = now;
+    const out: SecurityEvent[] = [];
+    this.expire(this.latest, out);
+    this.stats.events += out.length;
+    return out.length === 0 ? (NOTHING as SecurityEvent[]) : out;
+  }
+
+  private request(packet: WirePacket, message: SipRequest, out: SecurityEvent[]): void {
+    this.stats.requests++;
+    if (this.servers.has(packet.srcIp)) {
+      this.stats.fromServers++;
+      return;
+    }
+    const method = message.method;
+    if (method === 'ACK') return;
+    const slot = this.slot(packet.srcIp, packet.at);
+    if (slot >= 0) this.countRequest(slot, packet, message, out);
+
+    const raw = boundRaw(packet.raw ?? '');
+    const callId = message.callId;
+    const credentials = message.authorization;
+    const authUser = credentials?.username;
+    let answered = false;
+    if (credentials) answered = this.answer(packet.srcIp, callId, credentials.nonce);
+
+    const account = method === 'REGISTER' ? (message.to?.user ?? message.from?.user) : (message.from?.user ?? message.to?.user);
+    const destination = method === 'INVITE' ? (requestUser(message.requestUri) ?? message.to?.user) : undefined;
+    const userAgent = message.userAgent;
+
+    if (method === 'INVITE' && message.to?.tag === undefined && callId !== undefined) {
+      const callKey = `${packet.srcIp}|${callId}`;
+      if (!this.calls.has(callKey)) {
+        this.calls.set(callKey, packet.at);
+        if (this.calls.size > this.maxTransactions) this.calls.delete(this.calls.keys().next().value!);
+        out.push(this.event(packet, 'call-start', {
+          account: authUser ?? account, destination, userAgent, callId, raw,
+          evidence: this.evidence(packet.transport, answered), pattern: 'wire-invite', reason: 'initial INVITE',
+        }));
+      }
+    }
+
+    const key = transactionKey(message.vias[0]?.branch, callId, message.cseq?.seq, message.cseq?.method ?? method);
+    if (key === undefined || this.transactions.has(key)) return; // retransmission: the first copy stands
+    const transaction: Transaction = { at: packet.at, ip: packet.srcIp, port: packet.srcPort, transport: packet.transport, method, answered, raw };
+    if (account !== undefined) transaction.account = account;
+    if (destination !== undefined) transaction.destination = destination;
+    if (userAgent !== undefined) transaction.userAgent = userAgent;
+    if (callId !== undefined) transaction.callId = callId;
+    if (authUser !== undefined) transaction.authUser = authUser;
+    this.transactions.set(key, transaction);
+    if (this.transactions.size > this.maxTransactions) this.transactions.delete(this.transactions.keys().next().value!);
+    this.stats.transactions = this.transactions.size;
+  }
+
+  /** Flood counting and the scanner check, both throttled per source to one event per cooldown. */
+  private countRequest(slot: number, packet: WirePacket, message: SipRequest, out: SecurityEvent[]): void {
+    const second = Math.floor(packet.at / 1000) * 1000;
+    if (this.windowStart[slot] !== second) {
+      this.windowStart[slot] = second;
+      this.windowCount[slot] = 0;
+    }
+    const count = ++this.windowCount[slot]!;
+    if (count > this.options.floodRate && packet.at >= this.floodUntil[slot]!) {
+      this.floodUntil[slot] = packet.at + this.options.cooldownMs;
+      out.push(this.event(packet, 'flood', {
+        userAgent: message.userAgent, callId: message.callId, raw: boundRaw(packet.raw ?? ''),
+        evidence: this.evidence(packet.transport, false), pattern: 'wire-flood',
+        reason: `more than ${this.options.floodRate} SIP requests in one second`,
+      }));
+    }
+    if (packet.at < this.scannerUntil[slot]!) return;
+    const match = scannerFingerprint(message, this.extraAgents);
+    if (match === undefined || match.confidence !== 'high') return;
+    this.scannerUntil[slot] = packet.at + this.options.cooldownMs;
+    out.push(this.event(packet, 'scanner', {
+      account: message.from?.user, userAgent: message.userAgent, callId: message.callId, raw: boundRaw(packet.raw ?? ''),
+      evidence: this.evidence(packet.transport, false), pattern: `wire-scanner-${match.tool}`, reason: match.reason,
+    }));
+  }
+
+  private response(packet: WirePacket, message: SipResponse, out: SecurityEvent[]): void {
+    this.stats.responses++;
+    const status = message.status;
+    if (status < 200) return;
+    const method = message.cseq?.method ?? message.method ?? '';
+    const key = transactionKey(message.vias[0]?.branch, message.callId, message.cseq?.seq, method);
+    const transaction = key === undefined ? undefined : this.transactions.get(key);
+    if (transaction !== undefined) this.transactions.delete(key!);
+    else this.stats.unpaired++;
+
+    // The client: whoever sent the request, else whoever this response goes to.
+    const ip = transaction?.ip ?? packet.dstIp;
+    if (this.servers.has(ip)) {
+      this.stats.fromServers++;
+      return;
+    }
+    const port = transaction?.port ?? packet.dstPort;
+    const transport = transaction?.transport ?? packet.transport;
+    const credentials = transaction?.authUser !== undefined;
+    const account = transaction?.authUser ?? transaction?.account ?? (method === 'REGISTER' ? message.to?.user : message.from?.user);
+    const destination = transaction?.destination ?? (method === 'INVITE' ? message.to?.user : undefined);
+    const base = {
+      at: packet.at, ip, port, transport,
+      account, destination, userAgent: transaction?.userAgent, callId: message.callId,
+      raw: transaction?.raw ?? boundRaw(packet.raw ?? ''),
+      evidence: this.evidence(transport, transaction?.answered ?? false),
+    };
+    const emit = (kind: EventKind, pattern: string, reason: string): void => {
+      out.push(build({ ...base, kind, pattern, reason: `${status} ${clip(message.reason)} to ${method}: ${reason}` }));
+    };
+
+    if (status >= 200 && status < 300) {
+      if (method === 'REGISTER') emit('auth-success', 'wire-register-ok', credentials ? 'registered with credentials' : 'registered');
+      else if (method === 'INVITE') emit('call-answer', 'wire-invite-ok', 'call answered');
+      return;
+    }
+    if (status === 401 || status === 407) {
+      if (credentials && message.wwwAuthenticate?.stale?.toLowerCase() === 'true') return; // an old nonce, not a wrong password
+      if (credentials) {
+        this.issue(ip, message.wwwAuthenticate?.nonce, packet.at);
+        emit('auth-failure', 'wire-auth-rejected', 'credentials rejected with a new challenge');
+        return;
+      }
+      // A retransmitted 401 is the same challenge: one event for it.
+      if (this.remember({ ...base, method, nonce: message.wwwAuthenticate?.nonce })) emit('challenge', 'wire-challenge', 'challenged');
+      return;
+    }
+    if (status === 403) {
+      if (credentials) emit('auth-failure', 'wire-auth-forbidden', 'credentials refused');
+      else emit('acl-denied', 'wire-forbidden', 'refused without credentials');
+      return;
+    }
+    if (method === 'INVITE' && INVITE_MISS.has(status)) {
+      emit('dialplan-miss', 'wire-invite-miss', 'no such destination');
+      return;
+    }
+    if (status === 404 && method !== 'INVITE') emit('unknown-account', 'wire-not-found', 'no such account');
+  }
+
+  /** Records a nonce the server sent to this address, so credentials carrying it prove the address. */
+  private issue(ip: string, nonce: string | undefined, at: number, challengeKey?: string): void {
+    if (nonce === undefined || nonce === '') return;
+    const key = `${ip}|${nonce}`;
+    this.issued.delete(key); // re-inserted at the end: the map stays in time order
+    this.issued.set(key, challengeKey === undefined ? { at } : { at, challengeKey });
+    if (this.issued.size > this.maxTransactions) this.issued.delete(this.issued.keys().next().value!);
+  }
+
+  /** Records a challenge sent to a client that offered no credentials. */
+  private remember(challenge: {
+    at: number; ip: string; port: number; transport: Transport; method: string; account: string | undefined;
+    destination: string | undefined; userAgent: string | undefined; callId: string | undefined; nonce: string | undefined;
+    raw: string;
+  }): boolean {
+    const callKey = `${challenge.ip}|${challenge.callId ?? ''}|`;
+    const key = `${callKey}${challenge.account ?? ''}`;
+    this.issue(challenge.ip, challenge.nonce, challenge.at, key);
+    if (this.challenges.has(key)) return false;
+    const entry: Challenge = { at: challenge.at, ip: challenge.ip, port: challenge.port, transport: challenge.transport, method: challenge.method, raw: challenge.raw };
+    if (challenge.account !== undefined) entry.account = challenge.account;
+    if (challenge.destination !== undefined) entry.destination = challenge.destination;
+    if (challenge.userAgent !== undefined) entry.userAgent = challenge.userAgent;
+    if (challenge.callId !== undefined) entry.callId = challenge.callId;
+    this.challenges.set(key, entry);
+    let set = this.byCall.get(callKey);
+    if (set === undefined) this.byCall.set(callKey, (set = new Set()));
+    set.add(key);
+    if (this.challenges.size > this.maxTransactions) this.dropChallenge(this.challenges.keys().next().value!);
+    this.stats.challenges = this.challenges.size;
+    return true;
+  }
+
+  /**
+   * A request with credentials: clears the challenge it answers. True when its nonce is one the server sent
+   * to this same address, which proves the address (a forged source never sees the challenge).
+   */
+  private answer(ip: string, callId: string | undefined, nonce: string | undefined): boolean {
+    let proven = false;
+    if (nonce !== undefined) {
+      const issued = this.issued.get(`${ip}|${nonce}`);
+      if (issued !== undefined) {
+        proven = true;
+        if (issued.challengeKey !== undefined) this.dropChallenge(issued.challengeKey);
+      }
+    }
+    if (callId !== undefined) {
+      // Same client, same Call-ID: this is the answer even if the nonce was not seen.
+      const set = this.byCall.get(`${ip}|${callId}|`);
+      if (set !== undefined) for (const key of [...set]) this.dropChallenge(key);
+    }
+    return proven;
+  }
+
+  private dropChallenge(key: string): void {
+    const challenge = this.challenges.get(key);
+    if (challenge === undefined) return;
+    this.challenges.delete(key);
+    const callKey = `${challenge.ip}|${challenge.callId ?? ''}|`;
+    const set = this.byCall.get(callKey);
+    if (set !== undefined) {
+      set.delete(key);
+      if (set.size === 0) this.byCall.delete(callKey);
+    }
+    this.stats.challenges = this.challenges.size;
+  }
+
+  /** Ages out transactions, call starts and challenges; an unanswered challenge becomes an account probe. */
+  private expire(now: number, out: SecurityEvent[]): void {
+    for (const [key, transaction] of this.transactions) {
+      if (transaction.at > now - TRANSACTION_MS) break;
+      this.transactions.delete(key);
+    }
+    this.stats.transactions = this.transactions.size;
+    for (const [key, at] of this.calls) {
+      if (at > now - TRANSACTION_MS) break;
+      this.calls.delete(key);
+    }
+    for (const [key, issued] of this.issued) {
+      if (issued.at > now - NONCE_MS) break;
+      this.issued.delete(key);
+    }
+    const deadline = now - this.options.challengeTimeoutMs;
+    for (const [key, challenge] of this.challenges) {
+      if (challenge.at > deadline) break;
+      this.dropChallenge(key);
+      out.push(build({
+        at: challenge.at, kind: 'unknown-account', ip: challenge.ip, port: challenge.port, transport: challenge.transport,
+        account: challenge.account, destination: challenge.destination, userAgent: challenge.userAgent, callId: challenge.callId,
+        evidence: this.evidence(challenge.transport, false), pattern: 'wire-challenge-unanswered', raw: challenge.raw,
+        reason: `${challenge.method} challenged and never answered with credentials: a probe of the account`,
+      }));
+    }
+  }
+
+  private evidence(transport: Transport, answered: boolean): Evidence {
+    return transport !== 'udp' || answered ? 'verified' : 'spoofable';
+  }
+
+  private event(
+    packet: WirePacket,
+    kind: EventKind,
+    fields: {
+      account?: string | undefined; destination?: string | undefined; userAgent?: string | undefined; callId?: string | undefined;
+      raw: string; evidence: Evidence; pattern: string; reason: string;
+    },
+  ): SecurityEvent {
+    return build({ at: packet.at, kind, ip: packet.srcIp, port: packet.srcPort, transport: packet.transport, ...fields });
+  }
+
+  /** The slot of a source, allocating one; -1 when the table is full of sources active in the last minutes. */
+  private slot(ip: string, at: number): number {
+    let slot = this.slots.get(ip);
+    if (slot === undefined) {
+      if (this.slots.size >= this.maxSources) {
+        this.sweepSources();
+        if (this.slots.size >= this.maxSources) return -1;
+      }
+      slot = this.free.pop() ?? this.grow();
+      this.slots.set(ip, slot);
+      this.windowStart[slot] = 0;
+      this.windowCount[slot] = 0;
+      this.floodUntil[slot] = 0;
+      this.scannerUntil[slot] = 0;
+      this.stats.sources = this.slots.size;
+    }
+    this.lastSeen[slot] = at;
+    return slot;
+  }
+
+  private grow(): number {
+    const next = this.capacity;
+    if (next >= this.windowStart.length) {
+      const size = Math.max(1024, this.windowStart.length * 2);
+      this.windowStart = resize(this.windowStart, new Float64Array(size));
+      this.windowCount = resize(this.windowCount, new Uint32Array(size));
+      this.floodUntil = resize(this.floodUntil, new Float64Array(size));
+      this.scannerUntil = resize(this.scannerUntil, new Float64Array(size));
+      this.lastSeen = resize(this.lastSeen, new Float64Array(size));
+    }
+    this.capacity++;
+    return next;
+  }
+
+  /** Frees the slots of sources idle for SOURCE_IDLE_MS and past their cooldowns. */
+  private sweepSources(): void {
+    this.sinceSweep = 0;
+    const idleBefore = this.latest - SOURCE_IDLE_MS;
+    for (const [ip, slot] of this.slots) {
+      if (this.lastSeen[slot]! < idleBefore && this.floodUntil[slot]! < this.latest && this.scannerUntil[slot]! < this.latest) {
+        this.slots.delete(ip);
+        this.free.push(slot);
+      }
+    }
+    this.stats.sources = this.slots.size;
+  }
+}
+
+function resize<T extends Float64Array | Uint32Array>(old: T, grown: T): T {
+  grown.set(old);
+  return grown;
+}
+
+/** Top Via branch (RFC 3261 §17.1.3) with CSeq, else Call-ID and CSeq for RFC 2543 clients. */
+function transactionKey(branch: string | undefined, callId: string | undefined, seq: number | undefined, method: string): string | undefined {
+  if (branch !== undefined && branch.startsWith('z9hG4bK')) return `${branch}|${method}|${callId ?? ''}`;
+  if (callId === undefined || seq === undefined) return undefined;
+  return `${callId}|${seq}|${method}`;
+}
+
+/** The user part of a sip:/sips:/tel: request URI. */
+function requestUser(uri: string): string | undefined {
+  const colon = uri.indexOf(':');
+  if (colon <= 0) return undefined;
+  const scheme = uri.slice(0, colon).toLowerCase();
+  const rest = uri.slice(colon + 1);
+  if (scheme === 'tel') return rest.split(';', 1)[0] || undefined;
+  if (scheme !== 'sip' && scheme !== 'sips') return undefined;
+  const at = rest.indexOf('@');
+  if (at <= 0) return undefined;
+  return rest.slice(0, at).split(':', 1)[0] || undefined;
+}
+
+function clip(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 48 ? `${printable.slice(0, 48)}...` : printable;
+}
+
+/** An event with only the fields that have values (the store and `why` treat absent and undefined alike). */
+function build(fields: {
+  at: number; kind: EventKind; ip: string; port: number; transport: Transport; evidence: Evidence; raw: string;
+  account?: string | undefined; destination?: string | undefined; userAgent?: string | undefined; callId?: string | undefined;
+  pattern: string; reason: string;
+}): SecurityEvent {
+  const event: SecurityEvent = {
+    at: fields.at, kind: fields.kind, ip: fields.ip, port: fields.port, transport: fields.transport,
+    server: 'hep', evidence: fields.evidence, pattern: fields.pattern, reason: fields.reason, raw: fields.raw,
+  };
+  if (fields.account !== undefined) event.account = fields.account;
+  if (fields.destination !== undefined) event.destination = fields.destination;
+  if (fields.userAgent !== undefined) event.userAgent = fields.userAgent;
+  if (fields.callId !== undefined) event.callId = fields.callId;
+  return event;
+}
