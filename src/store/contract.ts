@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { SecurityEvent } from '../core/event.js';
 import { isSipwardenError } from '../core/errors.js';
+import { honeypotContract } from './honeypot-contract.js';
 import type { NewDecision, Store } from './types.js';
 
 /**
@@ -275,6 +276,8 @@ export function storeContract(name: string, open: () => Promise<Store> | Store):
         assert.deepEqual(ids(await store.decisionsAfter(0)), [ban.id]);
       });
     });
+
+    honeypotContract(() => store);
 
     it('rejects an invalid prefix with SW_ERR_IP', async () => {
       await assert.rejects(store.events({ cidr: '203.0.113.0/33' }), (e) => isSipwardenError(e, 'SW_ERR_IP'));

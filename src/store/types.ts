@@ -1,4 +1,4 @@
-import type { EventKind, Evidence, SecurityEvent } from '../core/event.js';
+import type { EventKind, Evidence, SecurityEvent, Transport } from '../core/event.js';
 import type { SourcePosition } from '../sources/types.js';
 
 /** One step of the policy path, kept on every decision so `why` can replay the reasoning. */
@@ -90,6 +90,139 @@ export interface RetentionPolicy {
   maxEvents: number;
 }
 
+/** What the honeypot did with one request. */
+export const HONEYPOT_OUTCOMES = [
+  'answered', // OPTIONS: 200 like a PBX
+  'challenged', // 401/407 sent: no credentials, or a nonce that is not ours
+  'stale', // our nonce, expired: challenged again with stale=true
+  'wrong-password', // a bait account with a wrong digest response
+  'unknown-account', // credentials for a user that is not a bait account
+  'registered', // a bait account registered (200)
+  'rejected', // authenticated, then refused: INVITE with the configured status, other methods 403
+  'ignored', // CANCEL, BYE and the like: 481
+] as const;
+export type HoneypotOutcome = (typeof HONEYPOT_OUTCOMES)[number];
+
+/**
+ * One request the honeypot recorded. Everything but `at`, `ip`, `port` and `transport` is written by the sender.
+ * `password` is the plain text tried, when the honeypot could recover it from the digest response (a bait
+ * password, a common one, or what svcrack wrote in its From tag, always checked against the response).
+ */
+export interface HoneypotHit {
+  at: number;
+  ip: string;
+  port: number;
+  transport: Transport;
+  method: string;
+  userAgent?: string;
+  /** The digest user name when credentials came, else the user the request was about (REGISTER To, else From). */
+  username?: string;
+  password?: string;
+  toUser?: string;
+  /** What an INVITE dialled, as written (the Request-URI user). */
+  destination?: string;
+  /** `destination` normalised (no +, 00, 011, 9011, leading zeros), when it looks like a phone number. */
+  number?: string;
+  outcome: HoneypotOutcome;
+  /** TCP, or the request carried a nonce the honeypot had sent to this address and port. */
+  verified: boolean;
+  /** Scanner or attack tool the request's fingerprint matched (sipvicious, sipcli, ...). */
+  tool?: string;
+  sensor?: string;
+}
+
+export interface StoredHoneypotHit extends HoneypotHit {
+  id: number;
+}
+
+/** One dialled number for the hotlist; the honeypot counts a call once, not once per challenge round. */
+export interface HotlistSighting {
+  number: string;
+  ip: string;
+  at: number;
+  verified: boolean;
+}
+
+/** Requests past the recording caps in one minute, counted instead of stored. `ip` is `*` past the tracked sources. */
+export interface HoneypotSuppressed {
+  /** Start of the minute, epoch ms. */
+  minute: number;
+  ip: string;
+  count: number;
+}
+
+export interface HoneypotRecords {
+  hits: readonly HoneypotHit[];
+  dialled?: readonly HotlistSighting[];
+  suppressed?: readonly HoneypotSuppressed[];
+}
+
+/** A number attackers dialled through the honeypot: the numbers toll fraud tests before it pumps. */
+export interface HotlistEntry {
+  number: string;
+  firstSeen: number;
+  lastSeen: number;
+  hits: number;
+  /** Distinct source addresses that dialled it. */
+  sources: number;
+  /** Hits from a verified source (a challenge round trip or TCP): these cannot be forged by a spoofed packet. */
+  verifiedHits: number;
+}
+
+export interface HoneypotQuery {
+  /** Only hits with `at >= since`. */
+  since?: number;
+  ip?: string;
+  outcome?: HoneypotOutcome;
+  /** Newest first (lists) or largest first (tallies), at most this many (default 100). */
+  limit?: number;
+}
+
+export const HONEYPOT_TALLY_FIELDS = ['userAgent', 'tool', 'username', 'password', 'method', 'outcome', 'destination', 'number', 'transport'] as const;
+export type HoneypotTallyField = (typeof HONEYPOT_TALLY_FIELDS)[number];
+
+/** Hits per value of one field; hits without that field are not counted. */
+export interface HoneypotTally {
+  value: string;
+  hits: number;
+  sources: number;
+  verifiedHits: number;
+}
+
+export interface HoneypotSource {
+  ip: string;
+  hits: number;
+  firstSeen: number;
+  lastSeen: number;
+  /** At least one of its hits was verified. */
+  verified: boolean;
+  /** Distinct and sorted, at most 10 each. */
+  tools: string[];
+  userAgents: string[];
+  usernames: number;
+  registered: boolean;
+}
+
+export interface HoneypotAccount {
+  username: string;
+  attempts: number;
+  sources: number;
+  /** Distinct passwords recovered, sorted, at most 50. */
+  passwords: string[];
+  registered: boolean;
+}
+
+export interface HoneypotTotals {
+  hits: number;
+  sources: number;
+  verifiedSources: number;
+  registrations: number;
+  /** Requests counted past the recording caps. */
+  suppressed: number;
+  firstSeen?: number;
+  lastSeen?: number;
+}
+
 /**
  * The store keeps events, decisions, known-good pairs, the audit trail and source positions.
  *
@@ -130,7 +263,28 @@ export interface Store {
 
   position(sourceId: string): Promise<SourcePosition | undefined>;
 
-  /** Applies retention; returns how many events were removed. */
+  /**
+   * Honeypot records in one transaction: the hits, the hotlist sightings (each adds a hit to its number and
+   * its source to the number's distinct sources) and the suppressed counts (added to any already stored).
+   */
+  addHoneypotRecords(records: HoneypotRecords): Promise<void>;
+  /** Hits newest first. Throws SW_ERR_IP for an `ip` that is not an address. */
+  honeypotHits(query: HoneypotQuery): Promise<StoredHoneypotHit[]>;
+  /** Hits per value of `field`, most hits first (ties by value). */
+  honeypotTally(field: HoneypotTallyField, query: HoneypotQuery): Promise<HoneypotTally[]>;
+  /** Per source address, most hits first (ties by address). */
+  honeypotSources(query: HoneypotQuery): Promise<HoneypotSource[]>;
+  /** Per user name tried, most attempts first (ties by name). */
+  honeypotAccounts(query: HoneypotQuery): Promise<HoneypotAccount[]>;
+  /** Counts over the hits since `since`, and the suppressed requests of minutes starting at or after it. */
+  honeypotTotals(since: number): Promise<HoneypotTotals>;
+  /** Hotlisted numbers last seen at or after `since` (all when absent), most hits first; or the one `number`. */
+  hotlist(query: { since?: number; number?: string; limit?: number }): Promise<HotlistEntry[]>;
+
+  /**
+   * Applies retention; returns how many events were removed. Honeypot hits and suppressed counts follow the
+   * same age and count limits; hotlist numbers stay until unseen for a year and more.
+   */
   prune(now: number, retention: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
 }

@@ -106,6 +106,59 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'honeypot hits, suppressed counts and the hotlist of dialled numbers',
+    up(db) {
+      db.exec(`
+        CREATE TABLE honeypot_hits (
+          id INTEGER PRIMARY KEY,
+          at INTEGER NOT NULL,
+          ip TEXT NOT NULL,
+          ip_key TEXT NOT NULL,
+          port INTEGER NOT NULL,
+          transport TEXT NOT NULL,
+          method TEXT NOT NULL,
+          user_agent TEXT,
+          username TEXT,
+          password TEXT,
+          to_user TEXT,
+          destination TEXT,
+          number TEXT,
+          outcome TEXT NOT NULL,
+          verified INTEGER NOT NULL,
+          tool TEXT,
+          sensor TEXT
+        );
+        CREATE INDEX honeypot_hits_at ON honeypot_hits (at);
+        CREATE INDEX honeypot_hits_ip_at ON honeypot_hits (ip_key, at);
+
+        CREATE TABLE honeypot_suppressed (
+          minute INTEGER NOT NULL,
+          ip TEXT NOT NULL,
+          count INTEGER NOT NULL,
+          PRIMARY KEY (minute, ip)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE hotlist (
+          number TEXT PRIMARY KEY,
+          first_seen INTEGER NOT NULL,
+          last_seen INTEGER NOT NULL,
+          hits INTEGER NOT NULL,
+          sources INTEGER NOT NULL,
+          verified_hits INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX hotlist_last_seen ON hotlist (last_seen);
+
+        -- One row per (number, source): what makes hotlist.sources a count of distinct addresses.
+        CREATE TABLE hotlist_sources (
+          number TEXT NOT NULL,
+          ip TEXT NOT NULL,
+          first_seen INTEGER NOT NULL,
+          PRIMARY KEY (number, ip)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

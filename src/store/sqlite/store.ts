@@ -6,12 +6,22 @@ import type {
   AuditEntry,
   Decision,
   EventQuery,
+  HoneypotAccount,
+  HoneypotQuery,
+  HoneypotRecords,
+  HoneypotSource,
+  HoneypotTally,
+  HoneypotTallyField,
+  HoneypotTotals,
+  HotlistEntry,
   KnownGoodPair,
   NewDecision,
   RetentionPolicy,
   Store,
   StoredEvent,
+  StoredHoneypotHit,
 } from '../types.js';
+import { HoneypotTables } from './honeypot.js';
 import * as rows from './rows.js';
 import { decisionWhere, eventWhere } from './where.js';
 
@@ -19,7 +29,7 @@ const DEFAULT_LIMIT = 100;
 const DEFAULT_AFTER_LIMIT = 1000;
 /** Rows per prune statement: each chunk is its own short transaction, so the daemon's writes never wait long. */
 const PRUNE_CHUNK = 2000;
-/** Known-good pairs unseen this long are dropped; far longer than any sensible `known-good.remember`. */
+/** Known-good pairs and hotlisted numbers unseen this long are dropped; far longer than any sensible `known-good.remember`. */
 const KNOWN_GOOD_RETENTION_MS = 400 * 24 * 3600 * 1000;
 
 /** Two subqueries, because SQLite only answers a lone min() or max() from the end of an index; both together scan. */
@@ -30,7 +40,11 @@ export class SqliteStore implements Store {
   /** Built on first use, so a read-only store never compiles write statements. */
   private appendTransaction?: (events: readonly SecurityEvent[], positions: readonly SourcePosition[]) => number[];
 
-  constructor(private readonly db: Database.Database) {}
+  private readonly honeypot: HoneypotTables;
+
+  constructor(private readonly db: Database.Database) {
+    this.honeypot = new HoneypotTables(db, (sql) => this.stmt(sql));
+  }
 
   /** Prepared statements are cached by their text; queries with optional filters have a handful of shapes. */
   private stmt(sql: string): Database.Statement {
@@ -216,38 +230,69 @@ export class SqliteStore implements Store {
     });
   }
 
+  async addHoneypotRecords(records: HoneypotRecords): Promise<void> {
+    this.guard('addHoneypotRecords', () => this.honeypot.add(records));
+  }
+
+  async honeypotHits(query: HoneypotQuery): Promise<StoredHoneypotHit[]> {
+    return this.guard('honeypotHits', () => this.honeypot.hits(query));
+  }
+
+  async honeypotTally(field: HoneypotTallyField, query: HoneypotQuery): Promise<HoneypotTally[]> {
+    return this.guard('honeypotTally', () => this.honeypot.tally(field, query));
+  }
+
+  async honeypotSources(query: HoneypotQuery): Promise<HoneypotSource[]> {
+    return this.guard('honeypotSources', () => this.honeypot.sources(query));
+  }
+
+  async honeypotAccounts(query: HoneypotQuery): Promise<HoneypotAccount[]> {
+    return this.guard('honeypotAccounts', () => this.honeypot.accounts(query));
+  }
+
+  async honeypotTotals(since: number): Promise<HoneypotTotals> {
+    return this.guard('honeypotTotals', () => this.honeypot.totals(since));
+  }
+
+  async hotlist(query: { since?: number; number?: string; limit?: number }): Promise<HotlistEntry[]> {
+    return this.guard('hotlist', () => this.honeypot.hotlist(query));
+  }
+
   /**
    * Removes events older than the age limit, then the oldest (by event time) beyond the count limit, in chunks
-   * of PRUNE_CHUNK with the event loop released between them. The no-op path is two index probes: the count is
-   * only taken when the id span says the table could be over the limit.
+   * of PRUNE_CHUNK with the event loop released between them; honeypot hits the same way. The no-op path is
+   * two index probes per table: the count is only taken when the id span says the table could be over the limit.
    */
   async prune(now: number, retention: RetentionPolicy): Promise<number> {
-    let removed = await this.deleteChunks(
-      'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)',
-      now - retention.maxAgeMs,
-    );
-    const span = this.guard('prune', () => this.stmt(SPAN_SQL).get()) as {
-      lo: number | null;
-      hi: number | null;
-    };
-    if (span.lo !== null && span.hi !== null && span.hi - span.lo + 1 > retention.maxEvents) {
-      const total = this.guard('prune', () => (this.stmt('SELECT count(*) AS n FROM events').get() as { n: number }).n);
-      let excess = total - retention.maxEvents;
-      while (excess > 0) {
-        const chunk = Math.min(excess, PRUNE_CHUNK);
-        const changes = this.guard('prune', () =>
-          this.stmt('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY at, id LIMIT ?)').run(chunk).changes,
-        );
-        removed += changes;
-        excess -= chunk;
-        if (changes < chunk) break;
-        await releaseEventLoop();
-      }
-    }
+    const cutoff = now - retention.maxAgeMs;
+    let removed = await this.deleteChunks('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)', cutoff);
+    removed += await this.pruneOldest(SPAN_SQL, 'SELECT count(*) AS n FROM events',
+      'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY at, id LIMIT ?)', retention.maxEvents);
+    for (const sql of HoneypotTables.PRUNE_BY_AGE) await this.deleteChunks(sql, cutoff);
+    await this.pruneOldest(HoneypotTables.SPAN, HoneypotTables.COUNT, HoneypotTables.PRUNE_OLDEST, retention.maxEvents);
     await this.deleteChunks(
       'DELETE FROM known_good WHERE (ip, account) IN (SELECT ip, account FROM known_good WHERE last_seen < ? LIMIT ?)',
       now - KNOWN_GOOD_RETENTION_MS,
     );
+    for (const sql of HoneypotTables.PRUNE_HOTLIST) await this.deleteChunks(sql, now - KNOWN_GOOD_RETENTION_MS);
+    return removed;
+  }
+
+  /** Deletes the oldest rows of a table beyond `max`, in chunks. */
+  private async pruneOldest(spanSql: string, countSql: string, deleteSql: string, max: number): Promise<number> {
+    const span = this.guard('prune', () => this.stmt(spanSql).get()) as { lo: number | null; hi: number | null };
+    if (span.lo === null || span.hi === null || span.hi - span.lo + 1 <= max) return 0;
+    const total = this.guard('prune', () => (this.stmt(countSql).get() as { n: number }).n);
+    let removed = 0;
+    let excess = total - max;
+    while (excess > 0) {
+      const chunk = Math.min(excess, PRUNE_CHUNK);
+      const changes = this.guard('prune', () => this.stmt(deleteSql).run(chunk).changes);
+      removed += changes;
+      excess -= chunk;
+      if (changes < chunk) break;
+      await releaseEventLoop();
+    }
     return removed;
   }
 
