@@ -28,7 +28,9 @@ const FIXTURES = fileURLToPath(new URL('../../test/fixtures/kamailio-hep/', impo
 const SCENARIO = fileURLToPath(new URL('../../test/fixtures/kamailio/register.xml', import.meta.url));
 const ACCOUNT = '1001';
 const PASSWORD = 'secret1001';
-const WORDLIST = ['123456', '1001', 'password', '12345678', 'qwerty', 'letmein'];
+// As many guesses as the bruteforce threshold: each is answered until the last one bans the cracker.
+const WORDLIST = ['123456', '1001', 'password', '12345678', 'qwerty'];
+const THRESHOLD = WORDLIST.length;
 const PHONE_UA = 'Yealink SIP-T46S 66.86.0.15';
 const CRACKER_UA = 'Asterisk PBX';
 const HEP_KEY = 'e2e-hep-key-7f3a';
@@ -70,7 +72,7 @@ describe('end to end: Kamailio traces its SIP to sipwarden over HEP; sipwarden b
       `  - { id: hep-v2, type: hep, listen: "udp://127.0.0.1:${HEP_UDP_PORT}", servers: ${servers} }`,
       'allow: [127.0.0.0/8]',
       'rules:',
-      '  bruteforce: { on: [auth-failure, unknown-account, acl-denied], key: ip, threshold: 5, window: 1m, ban: 1m }',
+      `  bruteforce: { on: [auth-failure, unknown-account, acl-denied], key: ip, threshold: ${THRESHOLD}, window: 1m, ban: 1m }`,
       '  scanner: { on: [scanner], key: ip, threshold: 1, window: 1m, ban: 1m }',
       'enforce: { backend: nftables, scope: all-ports }',
       '',
@@ -130,6 +132,10 @@ describe('end to end: Kamailio traces its SIP to sipwarden over HEP; sipwarden b
     assert.match(story, new RegExp(`${escaped}: BANNED`));
     assert.match(story, new RegExp(`rule ${rule}`));
     assert.ok(story.includes(`[${evidence}, ${sensor}]`), `events from ${sensor} with ${evidence} evidence:\n${story}`);
+    if (rule === 'bruteforce') {
+      // One auth failure per wrong password, read from Kamailio's 401s, and nothing else counted.
+      assert.match(story, new RegExp(`Events stored: ${THRESHOLD} \\(auth-failure ${THRESHOLD}\\)`), story);
+    }
   };
 
   it('the phone registers, and the 200 that Kamailio traced over HEPv3/TCP makes it known-good', async () => {
@@ -148,6 +154,7 @@ describe('end to end: Kamailio traces its SIP to sipwarden over HEP; sipwarden b
     ]);
     assert.equal(enumeration.timedOut, false, `svwar ended on its own:\n${enumeration.stderr}`);
     assert.equal(cracking.successful, 0, 'no password in the wordlist is right');
+    assert.ok(cracking.runs.every((r) => r.ms < 1500), `Kamailio answered every guess (a new 401), none was dropped before the last:\n${output(cracking)}`);
     assert.equal(duringAttack.successful, 1, `the phone registered during the attack:\n${output(duringAttack)}`);
     // svwar's requests are single UDP datagrams: spoofable. The cracker answered Kamailio's nonce: verified.
     await assertBanned(scannerAddress, 'scanner', 'pbx/hep', 'spoofable');
@@ -160,6 +167,7 @@ describe('end to end: Kamailio traces its SIP to sipwarden over HEP; sipwarden b
     const { cracker, crackerAddress: address, pbxForCracker } = lab!;
     const cracking = await register(cracker, address, pbxForCracker, WORDLIST, 5070, CRACKER_UA);
     assert.equal(cracking.successful, 0);
+    assert.ok(cracking.runs.every((r) => r.ms < 1500), `Kamailio answered every guess:\n${output(cracking)}`);
     await assertBanned(address, 'bruteforce', 'pbx/hep-v2', 'verified');
   });
 
