@@ -150,9 +150,9 @@ export class HoneypotCore {
     return output;
   }
 
-  /** Suppressed counts of finished minutes (all of them at shutdown: pass no time). */
-  takeSuppressed(now?: number): HoneypotSuppressed[] {
-    return this.sources.takeSuppressed(now);
+  /** Suppressed counts of the minutes that are over, or of all minutes (at shutdown); each is handed out once. */
+  takeSuppressed(all = false): HoneypotSuppressed[] {
+    return this.sources.takeSuppressed(all ? undefined : this.options.clock.now());
   }
 
   private admit(ip: string, state: SourceState, now: number): boolean {
