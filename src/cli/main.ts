@@ -72,6 +72,13 @@ program.command('doctor').description('check the config, store, sources and fire
   .option(...configOption)
   .action(async (o) => (await import('./commands/doctor.js')).doctorCommand(o));
 
+const honeypot = program.command('honeypot').description('the SIP honeypot (sources of type honeypot)');
+honeypot.command('report').description('sources, countries, tools, accounts and passwords tried, numbers dialled')
+  .option(...configOption)
+  .option('--since <duration>', 'the period to report, e.g. 24h, 7d', '7d')
+  .option('--json', 'print one JSON object')
+  .action(async (o) => (await import('./commands/honeypot.js')).honeypotReportCommand(o));
+
 const config = program.command('config').description('configuration tools');
 config.command('check').description('validate a config file').option(...configOption).action(async (o: { config?: string }) => {
   const { configPath, requireConfig } = await context();
