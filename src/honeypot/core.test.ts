@@ -206,7 +206,8 @@ describe('honeypot core: calls', () => {
     assert.equal(second.events.at(-1)?.evidence, 'verified');
     assert.match(second.events.at(-1)?.reason ?? '', /rejected with 503 Service Unavailable/);
     assert.deepEqual([second.hit?.outcome, second.hit?.password, second.hit?.verified], ['rejected', '100', true]);
-    assert.equal(second.dialled, undefined, 'the challenge retry of one call counts once in the hotlist');
+    assert.deepEqual(second.dialled, { number: '972599000123', ip: '203.0.113.9', at: T0, verified: true, retry: true }, 'the call counts once, now as verified');
+    assert.equal(send(invite({ cseq: 3, branch: 'z9hG4bK-2b', headers: [`Proxy-Authorization: ${auth}`] })).dialled, undefined, 'and only once');
     assert.ok(send(invite({ callId: 'fraud-2', branch: 'z9hG4bK-3' })).dialled, 'a new call counts again');
   });
 

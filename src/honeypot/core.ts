@@ -144,8 +144,9 @@ export class HoneypotCore {
     };
     for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(hit, { [key]: value });
     const output: HoneypotOutput = { reply, events, hit };
-    if (number !== undefined && state.firstCall(message.callId ?? `${packet.port}|${message.vias[0]?.branch ?? ''}`)) {
-      output.dialled = { number, ip, at: now, verified: hit.verified };
+    const call = number === undefined ? 'seen' : state.dialled(message.callId ?? `${packet.port}|${message.vias[0]?.branch ?? ''}`, hit.verified);
+    if (number !== undefined && call !== 'seen') {
+      output.dialled = { number, ip, at: now, verified: hit.verified, ...(call === 'verified' ? { retry: true as const } : {}) };
     }
     return output;
   }

@@ -60,7 +60,8 @@ export class SourceState {
   scannerAt = Number.NEGATIVE_INFINITY;
   readonly replies: TokenBucket;
   private readonly transactions: string[] = [];
-  private readonly calls: string[] = [];
+  /** Recent Call-IDs that dialled, and whether one of their INVITEs was verified. */
+  private readonly calls = new Map<string, boolean>();
 
   constructor(limits: HoneypotLimits) {
     this.replies = new TokenBucket(limits.replyBurst, limits.repliesPerSecond);
@@ -71,9 +72,20 @@ export class SourceState {
     return remember(this.transactions, key);
   }
 
-  /** True the first time a Call-ID dials: the challenge retry of the same call does not count twice. */
-  firstCall(callId: string): boolean {
-    return remember(this.calls, callId);
+  /**
+   * How an INVITE of `callId` counts in the hotlist: `new` the first time; `verified` when an earlier one was
+   * not and this one is (the retry that answered our challenge); `seen` otherwise. One call counts once.
+   */
+  dialled(callId: string, verified: boolean): 'new' | 'verified' | 'seen' {
+    const before = this.calls.get(callId);
+    if (before === undefined) {
+      this.calls.set(callId, verified);
+      if (this.calls.size > RECENT) this.calls.delete(this.calls.keys().next().value as string);
+      return 'new';
+    }
+    if (before || !verified) return 'seen';
+    this.calls.set(callId, true);
+    return 'verified';
   }
 }
 

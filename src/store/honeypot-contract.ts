@@ -48,7 +48,7 @@ export function honeypotContract(store: () => Store): void {
       assert.equal((await store().honeypotTotals(0)).suppressed, 0);
     });
 
-    it('hotlist: hits, distinct sources, verified hits, first and last seen whatever the order', async () => {
+    it('hotlist: hits, distinct sources, verified hits (a verified retry of a call adds only that), first and last seen', async () => {
       await store().addHoneypotRecords({
         hits: [],
         dialled: [
@@ -59,8 +59,9 @@ export function honeypotContract(store: () => Store): void {
         ],
       });
       await store().addHoneypotRecords({ hits: [], dialled: [sighting({ at: T0 + 4 * MINUTE, ip: '198.51.100.1', verified: true })] });
+      await store().addHoneypotRecords({ hits: [], dialled: [sighting({ at: T0 + 5 * MINUTE, verified: true, retry: true })] });
       assert.deepEqual(await store().hotlist({}), [
-        { number: '972599000123', firstSeen: T0, lastSeen: T0 + 4 * MINUTE, hits: 4, sources: 2, verifiedHits: 2 },
+        { number: '972599000123', firstSeen: T0, lastSeen: T0 + 5 * MINUTE, hits: 4, sources: 2, verifiedHits: 3 },
         { number: '447700900123', firstSeen: T0 + 3 * MINUTE, lastSeen: T0 + 3 * MINUTE, hits: 1, sources: 1, verifiedHits: 0 },
       ]);
       assert.deepEqual((await store().hotlist({ number: '447700900123' })).map((e) => e.hits), [1]);

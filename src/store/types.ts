@@ -141,6 +141,11 @@ export interface HotlistSighting {
   ip: string;
   at: number;
   verified: boolean;
+  /**
+   * A call already counted unverified, now answering our challenge: it adds a verified hit (and moves last
+   * seen), not a hit.
+   */
+  retry?: true;
 }
 
 /** Requests past the recording caps in one minute, counted instead of stored. `ip` is `*` past the tracked sources. */

@@ -123,11 +123,16 @@ export class HoneypotTables {
       VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (number) DO UPDATE SET hits = hits + 1, sources = sources + excluded.sources,
       verified_hits = verified_hits + excluded.verified_hits, first_seen = min(first_seen, excluded.first_seen),
       last_seen = max(last_seen, excluded.last_seen)`);
+    const verifyRetry = this.stmt('UPDATE hotlist SET verified_hits = verified_hits + ?, last_seen = max(last_seen, ?) WHERE number = ?');
     const addSuppressed = this.stmt(`INSERT INTO honeypot_suppressed (minute, ip, count) VALUES (?, ?, ?)
       ON CONFLICT (minute, ip) DO UPDATE SET count = count + excluded.count`);
     const write = this.db.transaction((records: HoneypotRecords) => {
       for (const hit of records.hits) insertHit.run(...hitParams(hit));
       for (const seen of records.dialled ?? []) {
+        if (seen.retry) {
+          verifyRetry.run(seen.verified ? 1 : 0, seen.at, seen.number);
+          continue;
+        }
         const newSource = addSource.run(seen.number, seen.ip, seen.at).changes;
         addNumber.run(seen.number, seen.at, seen.at, newSource, seen.verified ? 1 : 0);
       }
