@@ -45,17 +45,19 @@ describe('honeypot core: answers like a PBX', () => {
     });
   });
 
-  it('challenges svwar REGISTER for any user, with a nonce, realm and qop as Asterisk writes them', () => {
+  it('answers svwar 404 for a user that is not bait and challenges a bait one, as Asterisk writes challenges', () => {
     const { send } = honeypot();
-    const out = send(SVWAR_REGISTER);
-    const reply = response(out.reply);
+    const probe = send(SVWAR_REGISTER);
+    assert.equal(response(probe.reply).status, 404, 'svwar learns what "no such user" looks like');
+    assert.deepEqual(kinds(probe), ['request', 'scanner', 'unknown-account']);
+    assert.deepEqual([probe.hit?.username, probe.hit?.tool, probe.hit?.outcome], ['3271232680', 'svwar', 'unknown-account']);
+    const bait = send(SVWAR_REGISTER.replaceAll('3271232680', '100').replace('z9hG4bK-88254416', 'z9hG4bK-1'));
+    const reply = response(bait.reply);
     assert.equal(reply.status, 401);
     const header = reply.headers.get('www-authenticate')?.[0] ?? '';
     assert.match(header, /^Digest realm="asterisk",nonce="\d+\/[0-9a-f]{32}",opaque="[0-9a-f]{32}",algorithm=md5,qop="auth"$/);
-    assert.deepEqual(kinds(out), ['request', 'scanner', 'challenge']);
-    assert.equal(out.hit?.username, '3271232680');
-    assert.equal(out.hit?.tool, 'svwar');
-    assert.equal(out.hit?.outcome, 'challenged');
+    assert.deepEqual(kinds(bait), ['request', 'challenge']);
+    assert.equal(bait.hit?.outcome, 'challenged');
   });
 
   it('answers CANCEL and BYE 481, ignores ACK and never answers a response', () => {
@@ -125,11 +127,18 @@ describe('honeypot core: digest auth against bait accounts', () => {
     assert.deepEqual([second.hit?.outcome, second.hit?.password, second.hit?.username], ['registered', '100', '100']);
   });
 
-  it('credentials of a user that is not bait: the same answer as a wrong password, unknown-account', () => {
-    const { second } = crack('qwerty', 'nobody');
-    assert.equal(response(second.reply).status, 401);
-    assert.deepEqual(kinds(second).slice(-1), ['unknown-account']);
-    assert.equal(second.hit?.password, 'qwerty');
+  it('a user that is not bait: 404 for REGISTER, whatever credentials come; a new challenge for INVITE', () => {
+    const { send } = honeypot();
+    const challenge = response(send({ method: 'REGISTER' }).reply);
+    const credentials = (method: string) => authorize(challenge, { username: 'nobody', password: 'qwerty', method, uri: 'sip:192.0.2.1' });
+    const register = send({ method: 'REGISTER', branch: 'z9hG4bK-2', cseq: 2, headers: [`Authorization: ${credentials('REGISTER')}`] });
+    assert.equal(response(register.reply).status, 404);
+    assert.deepEqual(kinds(register), ['request', 'unknown-account']);
+    assert.equal(register.events[1]?.evidence, 'verified', 'our nonce came back, even for a user we never challenged');
+    assert.deepEqual([register.hit?.username, register.hit?.password], ['nobody', 'qwerty']);
+    const invite = send({ method: 'INVITE', uri: 'sip:192.0.2.1', branch: 'z9hG4bK-3', cseq: 3, headers: [`Proxy-Authorization: ${credentials('INVITE')}`] });
+    assert.equal(response(invite.reply).status, 407);
+    assert.deepEqual(kinds(invite), ['request', 'challenge', 'unknown-account', 'dialplan-miss']);
   });
 
   it('recovers common passwords without a tag, and records none it cannot recover', () => {

@@ -122,13 +122,14 @@ export class HoneypotCore {
     if (!fresh) this.stats.retransmissions++;
     const admitted = fresh && method !== 'ACK' && this.admit(ip, state, now);
     const auth = this.authenticate(message, method, source, now, admitted);
-    const verdict = verdictFor(message, method, auth, { reject: this.options.reject, now });
+    const username = clip(auth.username ?? (method === 'REGISTER' ? message.to?.user : message.from?.user));
+    const baitTarget = username !== undefined && this.accounts.has(username);
+    const verdict = verdictFor(message, method, auth, { reject: this.options.reject, now, baitTarget });
     const reply = this.respond(message, method, verdict, source, state, now);
     if (!fresh) return { reply, events: [] };
 
     const evidence: Evidence = packet.transport === 'tcp' || auth.nonce === 'fresh' || auth.nonce === 'stale' ? 'verified' : 'spoofable';
     const match = scannerFingerprint(message, this.options.scanners);
-    const username = clip(auth.username ?? (method === 'REGISTER' ? message.to?.user : message.from?.user));
     const destination = method === 'INVITE' ? clip(requestUser(message) ?? message.to?.user) : undefined;
     const events = this.events(packet, message, method, { now, ip, evidence, match, username, destination, verdict, state });
     if (!admitted || verdict.outcome === undefined) return { reply, events };

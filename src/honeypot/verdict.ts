@@ -22,7 +22,7 @@ export interface Verdict {
   status?: number;
   /** Send a fresh challenge (401, or 407 for INVITE), marked stale when the nonce was ours but old. */
   challenge?: 'fresh' | 'stale';
-  /** The event for what the credentials proved, only when our fresh nonce came back. */
+  /** What the request proved about an account: a wrong or right bait password, or a user that is not bait. */
   authEvent?: 'auth-failure' | 'unknown-account' | 'auth-success';
   headers?: [string, string][];
 }
@@ -30,6 +30,8 @@ export interface Verdict {
 export interface VerdictContext {
   reject: number;
   now: number;
+  /** The user the request is about (credentials' user name, else REGISTER's To user, else the From user) is bait. */
+  baitTarget: boolean;
 }
 
 /** Like Asterisk's chan_pjsip answer to OPTIONS. */
@@ -46,15 +48,21 @@ const MAX_CONTACTS = 5;
 
 /**
  * The answer to one request. OPTIONS: 200. CANCEL, BYE: 481 (every INVITE already had its final answer).
- * ACK: nothing. Every other method needs credentials: none or not ours -> challenge; ours but old -> stale
- * challenge; a wrong password or a user that is not bait -> a new challenge, the same for both (as Asterisk with
- * alwaysauthreject, so the bait cannot be told from other names); a bait password -> REGISTER 200, INVITE the
- * configured rejection, anything else 403. Nothing is ever forwarded or called.
+ * ACK: nothing. A REGISTER (or SUBSCRIBE, MESSAGE...) for a user that is not bait: 404, as a PBX without
+ * alwaysauthreject answers, the configuration enumerators look for: svwar then finds exactly the bait accounts
+ * and crackers go for them. Everything else needs credentials: none or not ours -> challenge (INVITEs always
+ * are, whoever the caller claims to be); ours but old -> stale challenge; a wrong password -> a new challenge;
+ * a bait password -> REGISTER 200, INVITE the configured rejection, anything else 403. Nothing is ever
+ * forwarded or called.
  */
 export function verdictFor(request: SipRequest, method: string, auth: AuthResult, context: VerdictContext): Verdict {
   if (method === 'ACK') return {};
   if (method === 'OPTIONS') return { outcome: 'answered', status: 200, headers: OPTIONS_HEADERS };
   if (method === 'CANCEL' || method === 'BYE') return { outcome: 'ignored', status: 481 };
+  if (method !== 'INVITE' && !context.baitTarget) {
+    // Credentials never came from our nonce for a user we never challenged: a guess from elsewhere, still a probe.
+    return { outcome: 'unknown-account', status: 404, authEvent: 'unknown-account' };
+  }
   if (auth.nonce === undefined || auth.nonce === 'foreign') return { outcome: 'challenged', challenge: 'fresh' };
   if (auth.nonce === 'stale') return { outcome: 'stale', challenge: 'stale' };
   if (!auth.ok) {
