@@ -101,7 +101,8 @@ describe('honeypot core: digest auth against bait accounts', () => {
   }
 
   it('a wrong password on a bait account: a new challenge, auth-failure as verified evidence, the password recorded', () => {
-    const { second, challenge } = crack('zebra-77');
+    const hp = crack('zebra-77');
+    const { second, challenge } = hp;
     const reply = response(second.reply);
     assert.equal(reply.status, 401);
     assert.notEqual(reply.wwwAuthenticate?.nonce, challenge.wwwAuthenticate?.nonce, 'a fresh nonce for the next guess');
@@ -111,8 +112,10 @@ describe('honeypot core: digest auth against bait accounts', () => {
     assert.equal(second.hit?.outcome, 'wrong-password');
     assert.equal(second.hit?.verified, true);
     assert.equal(second.hit?.tool, 'svcrack');
-    const everything = JSON.stringify(second.events);
-    assert.equal(everything.includes('zebra-77'), false, 'no password in any event');
+    const uriPassword = hp.send({ method: 'OPTIONS', uri: 'sip:100:zebra-78@192.0.2.1', from: '<sip:100:zebra-79@192.0.2.1>;tag=1', branch: 'z9hG4bK-u' });
+    assert.match(uriPassword.events[0]?.raw ?? '', /^OPTIONS sip:100@192\.0\.2\.1 \| From: sip:100@192\.0\.2\.1/);
+    const everything = JSON.stringify([...second.events, ...uriPassword.events]);
+    assert.equal(/zebra-7\d/.test(everything), false, 'no password in any event, from a tag or a URI');
     assert.equal(everything.includes(svcrackTag('100', 'zebra-77')), false, 'nor the tag that spells it');
   });
 

@@ -246,11 +246,19 @@ function requestUser(message: SipRequest): string | undefined {
   return parseUri(message.requestUri).user;
 }
 
-/** `raw` for events: the request line and addresses, without tags (svcrack writes a password guess in its tag). */
+/** A URI without the password of a `sip:user:password@host` userinfo. */
+function withoutPassword(uri: string): string {
+  return uri.replace(/^((?:sips?|tel):[^:@;?]*):[^@]*@/i, '$1@');
+}
+
+/**
+ * `raw` for events: the request line and addresses, without tags (svcrack writes a password guess in its tag)
+ * and without URI passwords.
+ */
 function summary(message: SipRequest, method: string): string {
-  const parts = [`${method} ${message.requestUri}`];
-  if (message.from) parts.push(`From: ${message.from.uri}`);
-  if (message.to) parts.push(`To: ${message.to.uri}`);
+  const parts = [`${method} ${withoutPassword(message.requestUri)}`];
+  if (message.from) parts.push(`From: ${withoutPassword(message.from.uri)}`);
+  if (message.to) parts.push(`To: ${withoutPassword(message.to.uri)}`);
   if (message.userAgent) parts.push(`User-Agent: ${message.userAgent}`);
   return boundRaw(parts.join(' | '));
 }
