@@ -2,6 +2,7 @@ import { boundRaw, type EventKind, type Evidence, type SecurityEvent, type Trans
 import { PrefixSet } from '../../core/ip.js';
 import type { SipRequest, SipResponse } from '../../parsers/sip/types.js';
 import { scannerFingerprint } from './fingerprint.js';
+import { TimedMap } from './timed-map.js';
 import type { WireOptions, WirePacket } from './types.js';
 
 /**
@@ -11,7 +12,7 @@ import type { WireOptions, WirePacket } from './types.js';
  * - Each response is paired with its request by transaction (top Via branch, Call-ID, CSeq), so the verdict
  *   knows whether credentials were sent: `401 -> REGISTER with credentials -> 403` is an auth failure, a 200
  *   to REGISTER an auth success, a 404 to INVITE a dialplan miss.
- * - A 401/407 that the client never answers with credentials is a probe of that account (svwar against a
+ * - A 401/407 is not an event (every registration gets one); one that the client never answers with credentials is a probe of that account (svwar against a
  *   server that challenges every user): `unknown-account` once the challenge timed out.
  * - Requests are checked for scanner fingerprints and counted per source for floods; each initial INVITE is a
  *   `call-start` with its destination (the invite-spray rule counts distinct destinations).
@@ -85,15 +86,14 @@ export class WireAnalyzer {
   private readonly maxTransactions: number;
   private readonly maxSources: number;
 
-  /** Insertion order is time order, so expiry walks from the front. */
-  private readonly transactions = new Map<string, Transaction>();
-  private readonly challenges = new Map<string, Challenge>();
+  private readonly transactions = new TimedMap<Transaction>();
+  private readonly challenges = new TimedMap<Challenge>();
   /** ip|nonce of every challenge sent, with the pending challenge it belongs to (if the request had no credentials). */
-  private readonly issued = new Map<string, { at: number; challengeKey?: string }>();
+  private readonly issued = new TimedMap<{ at: number; challengeKey?: string }>();
   /** ip|Call-ID| -> keys of its pending challenges. */
   private readonly byCall = new Map<string, Set<string>>();
   /** ip|Call-ID of INVITEs already counted as a call start (a challenged INVITE is sent twice). */
-  private readonly calls = new Map<string, number>();
+  private readonly calls = new TimedMap<{ at: number }>();
 
   /** Per-source flood and throttle state in flat arrays: a slot per address, found through `slots`. */
   private readonly slots = new Map<string, number>();
@@ -148,7 +148,7 @@ export class WireAnalyzer {
     const slot = this.slot(packet.srcIp, packet.at);
     if (slot >= 0) this.countRequest(slot, packet, message, out);
 
-    const raw = boundRaw(packet.raw ?? '');
+    const raw = boundRaw(packet.raw ?? packet.message.head);
     const callId = message.callId;
     const credentials = message.authorization;
     const authUser = credentials?.username;
@@ -162,8 +162,8 @@ export class WireAnalyzer {
     if (method === 'INVITE' && message.to?.tag === undefined && callId !== undefined) {
       const callKey = `${packet.srcIp}|${callId}`;
       if (!this.calls.has(callKey)) {
-        this.calls.set(callKey, packet.at);
-        if (this.calls.size > this.maxTransactions) this.calls.delete(this.calls.keys().next().value!);
+        this.calls.set(callKey, { at: packet.at });
+        if (this.calls.size > this.maxTransactions) this.calls.shift();
         out.push(this.event(packet, 'call-start', {
           account: authUser ?? account, destination, userAgent, callId, raw,
           evidence: this.evidence(packet.transport, answered), pattern: 'wire-invite', reason: 'initial INVITE',
@@ -171,7 +171,7 @@ export class WireAnalyzer {
       }
     }
 
-    const key = transactionKey(message.vias[0]?.branch, callId, message.cseq?.seq, message.cseq?.method ?? method);
+    const key = transactionKey(message.via?.branch, callId, message.cseq?.seq, message.cseq?.method ?? method);
     if (key === undefined || this.transactions.has(key)) return; // retransmission: the first copy stands
     const transaction: Transaction = { at: packet.at, ip: packet.srcIp, port: packet.srcPort, transport: packet.transport, method, answered, raw };
     if (account !== undefined) transaction.account = account;
@@ -180,7 +180,7 @@ export class WireAnalyzer {
     if (callId !== undefined) transaction.callId = callId;
     if (authUser !== undefined) transaction.authUser = authUser;
     this.transactions.set(key, transaction);
-    if (this.transactions.size > this.maxTransactions) this.transactions.delete(this.transactions.keys().next().value!);
+    if (this.transactions.size > this.maxTransactions) this.transactions.shift();
     this.stats.transactions = this.transactions.size;
   }
 
@@ -195,7 +195,7 @@ export class WireAnalyzer {
     if (count > this.options.floodRate && packet.at >= this.floodUntil[slot]!) {
       this.floodUntil[slot] = packet.at + this.options.cooldownMs;
       out.push(this.event(packet, 'flood', {
-        userAgent: message.userAgent, callId: message.callId, raw: boundRaw(packet.raw ?? ''),
+        userAgent: message.userAgent, callId: message.callId, raw: boundRaw(packet.raw ?? packet.message.head),
         evidence: this.evidence(packet.transport, false), pattern: 'wire-flood',
         reason: `more than ${this.options.floodRate} SIP requests in one second`,
       }));
@@ -205,7 +205,7 @@ export class WireAnalyzer {
     if (match === undefined || match.confidence !== 'high') return;
     this.scannerUntil[slot] = packet.at + this.options.cooldownMs;
     out.push(this.event(packet, 'scanner', {
-      account: message.from?.user, userAgent: message.userAgent, callId: message.callId, raw: boundRaw(packet.raw ?? ''),
+      account: message.from?.user, userAgent: message.userAgent, callId: message.callId, raw: boundRaw(packet.raw ?? packet.message.head),
       evidence: this.evidence(packet.transport, false), pattern: `wire-scanner-${match.tool}`, reason: match.reason,
     }));
   }
@@ -215,7 +215,7 @@ export class WireAnalyzer {
     const status = message.status;
     if (status < 200) return;
     const method = message.cseq?.method ?? message.method ?? '';
-    const key = transactionKey(message.vias[0]?.branch, message.callId, message.cseq?.seq, method);
+    const key = transactionKey(message.via?.branch, message.callId, message.cseq?.seq, method);
     const transaction = key === undefined ? undefined : this.transactions.get(key);
     if (transaction !== undefined) this.transactions.delete(key!);
     else this.stats.unpaired++;
@@ -234,7 +234,7 @@ export class WireAnalyzer {
     const base = {
       at: packet.at, ip, port, transport,
       account, destination, userAgent: transaction?.userAgent, callId: message.callId,
-      raw: transaction?.raw ?? boundRaw(packet.raw ?? ''),
+      raw: transaction?.raw ?? boundRaw(packet.raw ?? packet.message.head),
       evidence: this.evidence(transport, transaction?.answered ?? false),
     };
     const emit = (kind: EventKind, pattern: string, reason: string): void => {
@@ -253,8 +253,8 @@ export class WireAnalyzer {
         emit('auth-failure', 'wire-auth-rejected', 'credentials rejected with a new challenge');
         return;
       }
-      // A retransmitted 401 is the same challenge: one event for it.
-      if (this.remember({ ...base, method, nonce: message.wwwAuthenticate?.nonce })) emit('challenge', 'wire-challenge', 'challenged');
+      // Not an event of its own (every registration is challenged); only a challenge left unanswered is one.
+      this.remember({ ...base, method, nonce: message.wwwAuthenticate?.nonce });
       return;
     }
     if (status === 403) {
@@ -273,9 +273,8 @@ export class WireAnalyzer {
   private issue(ip: string, nonce: string | undefined, at: number, challengeKey?: string): void {
     if (nonce === undefined || nonce === '') return;
     const key = `${ip}|${nonce}`;
-    this.issued.delete(key); // re-inserted at the end: the map stays in time order
     this.issued.set(key, challengeKey === undefined ? { at } : { at, challengeKey });
-    if (this.issued.size > this.maxTransactions) this.issued.delete(this.issued.keys().next().value!);
+    if (this.issued.size > this.maxTransactions) this.issued.shift();
   }
 
   /** Records a challenge sent to a client that offered no credentials. */
@@ -297,7 +296,10 @@ export class WireAnalyzer {
     let set = this.byCall.get(callKey);
     if (set === undefined) this.byCall.set(callKey, (set = new Set()));
     set.add(key);
-    if (this.challenges.size > this.maxTransactions) this.dropChallenge(this.challenges.keys().next().value!);
+    if (this.challenges.size > this.maxTransactions) {
+      const oldest = this.challenges.shift();
+      if (oldest !== undefined) this.unindex(oldest[0], oldest[1]);
+    }
     this.stats.challenges = this.challenges.size;
     return true;
   }
@@ -327,6 +329,10 @@ export class WireAnalyzer {
     const challenge = this.challenges.get(key);
     if (challenge === undefined) return;
     this.challenges.delete(key);
+    this.unindex(key, challenge);
+  }
+
+  private unindex(key: string, challenge: Challenge): void {
     const callKey = `${challenge.ip}|${challenge.callId ?? ''}|`;
     const set = this.byCall.get(callKey);
     if (set !== undefined) {
@@ -338,30 +344,20 @@ export class WireAnalyzer {
 
   /** Ages out transactions, call starts and challenges; an unanswered challenge becomes an account probe. */
   private expire(now: number, out: SecurityEvent[]): void {
-    for (const [key, transaction] of this.transactions) {
-      if (transaction.at > now - TRANSACTION_MS) break;
-      this.transactions.delete(key);
-    }
+    this.transactions.expire(now - TRANSACTION_MS);
     this.stats.transactions = this.transactions.size;
-    for (const [key, at] of this.calls) {
-      if (at > now - TRANSACTION_MS) break;
-      this.calls.delete(key);
-    }
-    for (const [key, issued] of this.issued) {
-      if (issued.at > now - NONCE_MS) break;
-      this.issued.delete(key);
-    }
-    const deadline = now - this.options.challengeTimeoutMs;
-    for (const [key, challenge] of this.challenges) {
-      if (challenge.at > deadline) break;
-      this.dropChallenge(key);
+    this.calls.expire(now - TRANSACTION_MS);
+    this.issued.expire(now - NONCE_MS);
+    this.challenges.expire(now - this.options.challengeTimeoutMs, (key, challenge) => {
+      this.unindex(key, challenge);
       out.push(build({
         at: challenge.at, kind: 'unknown-account', ip: challenge.ip, port: challenge.port, transport: challenge.transport,
         account: challenge.account, destination: challenge.destination, userAgent: challenge.userAgent, callId: challenge.callId,
         evidence: this.evidence(challenge.transport, false), pattern: 'wire-challenge-unanswered', raw: challenge.raw,
         reason: `${challenge.method} challenged and never answered with credentials: a probe of the account`,
       }));
-    }
+    });
+    this.stats.challenges = this.challenges.size;
   }
 
   private evidence(transport: Transport, answered: boolean): Evidence {

@@ -92,13 +92,13 @@ function toolShape(message: SipMessage): ScannerMatch | undefined {
       return { tool: 'svcrack', reason: 'svcrack: fixed From tag 3206210844 and Contact sip:123@1.1.1.1', confidence: 'high' };
     }
   }
-  const branch = message.vias[0]?.branch;
+  const branch = message.via?.branch;
   const callId = message.callId;
   if (branch !== undefined && callId !== undefined) {
     if (SIPPTS_BRANCH.test(branch) && SIPPTS_CALL_ID.test(callId) && tag !== undefined && SIPPTS_TAG.test(tag)) {
       return { tool: 'sippts', reason: 'sippts: 71-character branch without the RFC 3261 cookie, 32-hex Call-ID, 8-hex tag', confidence: 'high' };
     }
-    if (SIPVICIOUS_BRANCH.test(branch) && DECIMAL_CALL_ID.test(callId) && message.vias[0]?.rport === true) {
+    if (SIPVICIOUS_BRANCH.test(branch) && DECIMAL_CALL_ID.test(callId) && message.via?.rport === true) {
       return { tool: 'sipvicious', reason: 'SIPVicious-style branch z9hG4bK-<decimal>;rport and a decimal Call-ID', confidence: 'low' };
     }
   }

@@ -12,7 +12,7 @@ export interface WirePacket {
   /** From the packet (HEP ip protocol), not from the Via the sender wrote. */
   transport: Transport;
   message: SipMessage;
-  /** The message text for `raw` on events; cut to RAW_LIMIT by the analyzer. */
+  /** Text for `raw` on events, cut to RAW_LIMIT by the analyzer; default the message's start line and headers. */
   raw?: string;
 }
 

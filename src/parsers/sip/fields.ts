@@ -86,24 +86,38 @@ export function parseUri(uri: string): Pick<SipAddress, 'scheme' | 'user' | 'hos
   const scheme = uri.slice(0, colon).toLowerCase();
   const rest = uri.slice(colon + 1);
   if (scheme === 'tel') {
-    const number = rest.split(';', 1)[0]!;
+    const semi = rest.indexOf(';');
+    const number = semi < 0 ? rest : rest.slice(0, semi);
     return number === '' ? { scheme } : { scheme, user: number };
   }
   if (scheme !== 'sip' && scheme !== 'sips') return { scheme };
-  const at = rest.lastIndexOf('@', rest.search(/[;?]/) < 0 ? rest.length : rest.search(/[;?]/));
+  // Parameters and headers start at the first ; or ? after the userinfo's @ (the userinfo may hold either).
+  let at = rest.lastIndexOf('@', paramStart(rest, 0));
   const result: Pick<SipAddress, 'scheme' | 'user' | 'host' | 'port'> = { scheme };
   if (at >= 0) {
     // userinfo is `user[:password]`; a password in a URI is never kept.
-    const user = rest.slice(0, at).split(':', 1)[0]!;
+    const colonAt = rest.indexOf(':');
+    const user = colonAt >= 0 && colonAt < at ? rest.slice(0, colonAt) : rest.slice(0, at);
     if (user !== '') result.user = user;
+  } else {
+    at = -1;
   }
-  const hostPart = rest.slice(at + 1).split(/[;?]/, 1)[0]!;
+  const hostPart = rest.slice(at + 1, paramStart(rest, at + 1));
   const hostPort = splitHostPort(hostPart);
   if (hostPort !== null) {
     result.host = hostPort.host;
     if (hostPort.port !== undefined) result.port = hostPort.port;
   }
   return result;
+}
+
+/** Index of the first `;` or `?` at or after `from`, or the length. */
+function paramStart(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x3b || code === 0x3f) return i;
+  }
+  return text.length;
 }
 
 const DIGEST_FIELDS = ['username', 'realm', 'nonce', 'response', 'uri', 'qop', 'cnonce', 'nc', 'algorithm', 'opaque', 'stale'] as const;

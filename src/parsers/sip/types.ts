@@ -52,6 +52,8 @@ interface SipMessageBase {
   headers: Map<string, string[]>;
   /** One entry per Via value, top-most first, from separate lines and comma-separated lists alike. */
   vias: SipVia[];
+  /** The top-most Via (the one a transaction is matched by), when it parses; `vias[0]` without parsing the rest. */
+  via?: SipVia;
   from?: SipAddress;
   to?: SipAddress;
   /** The first Contact; `contacts` holds them all (a 200 to REGISTER lists every binding). */
@@ -71,6 +73,8 @@ interface SipMessageBase {
   contentLength?: number;
   /** At most Content-Length bytes (all the rest when absent), decoded as UTF-8; bounded by SIP_MESSAGE_LIMIT. */
   body: string;
+  /** The start line and header fields as received (up to the blank line), for an event's bounded `raw`. */
+  head: string;
 }
 
 export interface SipRequest extends SipMessageBase {

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import { ipFamily } from '../../core/ip.js';
 import { formatAddress } from './address.js';
 import { fail, HEP_MAX_BYTES, toMillis, type HepDecodeOptions, type HepFrame, type HepResult } from './frame.js';
 import { decodeHepLegacy } from './legacy.js';
@@ -58,24 +57,68 @@ const CHUNK = {
   nodeName: 0x0013,
 } as const;
 
-/** Body size of the fixed-size chunks this decoder reads; anything else here is a broken sender. */
-const FIXED_SIZE = new Map<number, [number, string]>([
-  [CHUNK.family, [1, 'ip family']],
-  [CHUNK.protocol, [1, 'ip protocol']],
-  [CHUNK.srcIp4, [4, 'ipv4 address']],
-  [CHUNK.dstIp4, [4, 'ipv4 address']],
-  [CHUNK.srcIp6, [16, 'ipv6 address']],
-  [CHUNK.dstIp6, [16, 'ipv6 address']],
-  [CHUNK.srcPort, [2, 'port']],
-  [CHUNK.dstPort, [2, 'port']],
-  [CHUNK.seconds, [4, 'timestamp seconds']],
-  [CHUNK.micros, [4, 'timestamp microseconds']],
-  [CHUNK.protoType, [1, 'protocol type']],
-  [CHUNK.captureId, [4, 'capture id']],
-  [CHUNK.vlan, [2, 'vlan']],
-]);
+/** Body size of the fixed-size chunks this decoder reads (0: any size), by chunk type; anything else is a broken sender. */
+const FIXED_SIZE = new Uint8Array(0x14);
+const SIZE_NAME: string[] = [];
+for (const [type, size, label] of [
+  [CHUNK.family, 1, 'ip family'],
+  [CHUNK.protocol, 1, 'ip protocol'],
+  [CHUNK.srcIp4, 4, 'ipv4 address'],
+  [CHUNK.dstIp4, 4, 'ipv4 address'],
+  [CHUNK.srcIp6, 16, 'ipv6 address'],
+  [CHUNK.dstIp6, 16, 'ipv6 address'],
+  [CHUNK.srcPort, 2, 'port'],
+  [CHUNK.dstPort, 2, 'port'],
+  [CHUNK.seconds, 4, 'timestamp seconds'],
+  [CHUNK.micros, 4, 'timestamp microseconds'],
+  [CHUNK.protoType, 1, 'protocol type'],
+  [CHUNK.captureId, 4, 'capture id'],
+  [CHUNK.vlan, 2, 'vlan'],
+] as const) {
+  FIXED_SIZE[type] = size;
+  SIZE_NAME[type] = label;
+}
 
-const KNOWN = new Set<number>(Object.values(CHUNK));
+const KNOWN = new Uint8Array(0x14);
+for (const type of Object.values(CHUNK)) KNOWN[type] = 1;
+
+/**
+ * Chunk bodies by type, as offsets into the packet: the generic chunks are all below 0x14, so two small arrays
+ * replace a Map of sub-buffers (a frame has a dozen chunks; allocating a Buffer view for each was most of the cost).
+ */
+class ChunkIndex {
+  // One pair of arrays for every frame: decoding is synchronous, and nothing keeps the index past the call.
+  private static readonly starts = new Int32Array(0x14);
+  private static readonly ends = new Int32Array(0x14);
+  readonly start = ChunkIndex.starts;
+  readonly end = ChunkIndex.ends;
+  constructor(readonly packet: Buffer) {
+    this.start.fill(-1);
+  }
+  has(type: number): boolean {
+    return this.start[type]! >= 0;
+  }
+  u8(type: number): number | undefined {
+    const at = this.start[type]!;
+    return at < 0 ? undefined : this.packet[at]!;
+  }
+  u16(type: number): number | undefined {
+    const at = this.start[type]!;
+    return at < 0 ? undefined : this.packet.readUInt16BE(at);
+  }
+  u32(type: number): number | undefined {
+    const at = this.start[type]!;
+    return at < 0 ? undefined : this.packet.readUInt32BE(at);
+  }
+  bytes(type: number): Buffer | undefined {
+    const at = this.start[type]!;
+    return at < 0 ? undefined : this.packet.subarray(at, this.end[type]!);
+  }
+  text(type: number): string | undefined {
+    const at = this.start[type]!;
+    return at < 0 ? undefined : this.packet.toString('utf8', at, this.end[type]!);
+  }
+}
 
 function decodeHep3(packet: Buffer, authKey: string | undefined, maxBytes: number): HepResult {
   if (packet.length < 6) return fail(`packet of ${packet.length} bytes is shorter than the 6-byte HEP3 header`);
@@ -83,7 +126,7 @@ function decodeHep3(packet: Buffer, authKey: string | undefined, maxBytes: numbe
   if (total < 6) return fail(`total length ${total} is smaller than the 6-byte header`);
   if (total !== packet.length) return fail(`total length ${total} does not match the packet's ${packet.length} bytes`);
 
-  const chunks = new Map<number, Buffer>();
+  const chunks = new ChunkIndex(packet);
   let unknownChunks = 0;
   for (let offset = 6; offset < total; ) {
     if (offset + 6 > total) return fail(`truncated chunk header at offset ${offset}`);
@@ -93,64 +136,63 @@ function decodeHep3(packet: Buffer, authKey: string | undefined, maxBytes: numbe
     // A zero length would never advance the loop; an overrun would read the next frame or beyond the buffer.
     if (length < 6) return fail(`chunk 0x${hex(type)} at offset ${offset} has length ${length}, below 6`);
     if (offset + length > total) return fail(`chunk 0x${hex(type)} at offset ${offset} overruns the frame`);
-    const body = packet.subarray(offset + 6, offset + length);
-    offset += length;
-    if (vendor !== 0 || !KNOWN.has(type)) {
+    const bodyStart = offset + 6;
+    const bodyEnd = offset + length;
+    offset = bodyEnd;
+    if (vendor !== 0 || type >= 0x14 || KNOWN[type] === 0) {
       unknownChunks++;
       continue;
     }
     // Two keys or two source addresses in one frame is no sender we know, and lets a forger pick which one wins.
     if (chunks.has(type)) return fail(`duplicate chunk 0x${hex(type)}`);
-    const size = FIXED_SIZE.get(type);
-    if (size && body.length !== size[0]) return fail(`${size[1]} chunk of ${body.length} bytes`);
-    chunks.set(type, body);
+    const size = FIXED_SIZE[type]!;
+    if (size !== 0 && bodyEnd - bodyStart !== size) return fail(`${SIZE_NAME[type]} chunk of ${bodyEnd - bodyStart} bytes`);
+    chunks.start[type] = bodyStart;
+    chunks.end[type] = bodyEnd;
   }
 
   if (authKey !== undefined) {
-    const sent = chunks.get(CHUNK.authKey);
+    const sent = chunks.bytes(CHUNK.authKey);
     if (!sent) return fail('auth key required, but the frame has no 0x000e chunk');
     if (!sameSecret(sent, Buffer.from(authKey, 'utf8'))) return fail('auth key does not match');
   }
 
-  const src = chunks.get(CHUNK.srcIp4) ?? chunks.get(CHUNK.srcIp6);
-  const dst = chunks.get(CHUNK.dstIp4) ?? chunks.get(CHUNK.dstIp6);
+  const src = chunks.bytes(chunks.has(CHUNK.srcIp4) ? CHUNK.srcIp4 : CHUNK.srcIp6);
+  const dst = chunks.bytes(chunks.has(CHUNK.dstIp4) ? CHUNK.dstIp4 : CHUNK.dstIp6);
   if (!src) return fail('missing source address');
   if (!dst) return fail('missing destination address');
-  const payload = framePayload(chunks, maxBytes);
+  const payload = framePayload(chunks.bytes(CHUNK.payload), chunks.bytes(CHUNK.compressed), maxBytes);
   if (typeof payload === 'string') return fail(payload);
 
   const srcIp = formatAddress(src);
   const frame: HepFrame = {
     version: 3,
-    family: ipFamily(srcIp) === 4 ? 4 : 6,
-    protocol: chunks.get(CHUNK.protocol)?.readUInt8(0) ?? 0,
+    family: src.length === 4 || isMappedV4(srcIp) ? 4 : 6,
+    protocol: chunks.u8(CHUNK.protocol) ?? 0,
     srcIp,
     dstIp: formatAddress(dst),
-    srcPort: chunks.get(CHUNK.srcPort)?.readUInt16BE(0) ?? 0,
-    dstPort: chunks.get(CHUNK.dstPort)?.readUInt16BE(0) ?? 0,
-    protoType: chunks.get(CHUNK.protoType)?.readUInt8(0) ?? 0,
-    captureId: chunks.get(CHUNK.captureId)?.readUInt32BE(0) ?? 0,
+    srcPort: chunks.u16(CHUNK.srcPort) ?? 0,
+    dstPort: chunks.u16(CHUNK.dstPort) ?? 0,
+    protoType: chunks.u8(CHUNK.protoType) ?? 0,
+    captureId: chunks.u32(CHUNK.captureId) ?? 0,
     payload,
     unknownChunks,
   };
-  const timestampMs = toMillis(chunks.get(CHUNK.seconds)?.readUInt32BE(0), chunks.get(CHUNK.micros)?.readUInt32BE(0));
+  const timestampMs = toMillis(chunks.u32(CHUNK.seconds), chunks.u32(CHUNK.micros));
   if (timestampMs !== undefined) frame.timestampMs = timestampMs;
-  const text = (type: number): string | undefined => chunks.get(type)?.toString('utf8');
   // The auth key (0x000e) was checked above when one is configured and is never copied into the frame: a frame
   // travels on to events and logs, and the key is a shared secret.
-  const correlationId = text(CHUNK.correlationId);
+  const correlationId = chunks.text(CHUNK.correlationId);
   if (correlationId !== undefined) frame.correlationId = correlationId;
-  const nodeName = text(CHUNK.nodeName);
+  const nodeName = chunks.text(CHUNK.nodeName);
   if (nodeName !== undefined) frame.nodeName = nodeName;
-  const vlan = chunks.get(CHUNK.vlan)?.readUInt16BE(0);
+  const vlan = chunks.u16(CHUNK.vlan);
   if (vlan !== undefined) frame.vlan = vlan;
   return { ok: true, frame };
 }
 
 /** The payload, inflated if compressed, or an error message. */
-function framePayload(chunks: Map<number, Buffer>, maxBytes: number): Buffer | string {
-  const raw = chunks.get(CHUNK.payload);
-  const compressed = chunks.get(CHUNK.compressed);
+function framePayload(raw: Buffer | undefined, compressed: Buffer | undefined, maxBytes: number): Buffer | string {
   if (raw && compressed) return 'both a payload and a compressed payload chunk';
   if (raw) return raw;
   if (!compressed) return 'missing payload';
@@ -170,6 +212,11 @@ function framePayload(chunks: Map<number, Buffer>, maxBytes: number): Buffer | s
 function sameSecret(sent: Buffer, expected: Buffer): boolean {
   const digest = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
   return timingSafeEqual(digest(sent), digest(expected));
+}
+
+/** An IPv6 source that formatAddress folded to IPv4 (::ffff:a.b.c.d). */
+function isMappedV4(ip: string): boolean {
+  return !ip.includes(':');
 }
 
 function hex(n: number): string {
