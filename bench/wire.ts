@@ -126,7 +126,7 @@ function memory(): void {
   const p = pipeline();
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
-  const before = process.memoryUsage().rss;
+  const before = process.memoryUsage();
   for (let i = 0; i < count; i++) {
     const at = T0 + Math.floor(i / 10); // 10,000 new sources a second
     const spec: RequestSpec = { method: 'REGISTER', user: String(100 + (i % 900)), ip: address(i), callId: `m${i}`, userAgent: 'Z 5.5' };
@@ -135,7 +135,7 @@ function memory(): void {
   }
   gc?.();
   const usage = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ sources: p.wire.stats.sources, rss: usage.rss, heapUsed: usage.heapUsed, baseline: before, events: p.events() })}\n`);
+  process.stdout.write(`${JSON.stringify({ sources: p.wire.stats.sources, rss: usage.rss, heapUsed: usage.heapUsed, stateHeap: usage.heapUsed - before.heapUsed, heapTotal: usage.heapTotal, external: usage.external, rssBefore: before.rss, events: p.events(), ruleKeys: p.analyzer.engine.trackedKeys })}\n`);
 }
 
 /** Runs one figure in a fresh `node` and returns its JSON line. */

@@ -30,15 +30,15 @@ interface Transaction {
   port: number;
   transport: Transport;
   method: string;
-  account?: string;
-  destination?: string;
+  /** The request line, a detached copy: nothing here may pin the whole message text for 32 s. */
+  line: string;
   userAgent?: string;
-  callId?: string;
   /** The credentials' username, when the request carried Authorization/Proxy-Authorization. */
   authUser?: string;
   /** The credentials answered a challenge this analyzer saw sent to the same address. */
   answered: boolean;
-  raw: string;
+  /** The request had a To tag: it belongs to a dialog (re-INVITE, BYE...). */
+  inDialog: boolean;
 }
 
 /** A 401/407 sent to a client that sent no credentials; removed when they come. */
@@ -65,6 +65,8 @@ const SWEEP_EVERY = 65_536;
 const NONCE_MS = 300_000;
 
 const INVITE_MISS = new Set([404, 484, 604]);
+/** Requests that only exist inside a dialog or a transaction: their failures are not about an account. */
+const IN_DIALOG = new Set(['ACK', 'BYE', 'CANCEL', 'PRACK', 'UPDATE', 'INFO', 'NOTIFY', 'REFER']);
 const NOTHING: readonly SecurityEvent[] = Object.freeze([]);
 
 export interface WireStats {
@@ -82,6 +84,7 @@ export interface WireStats {
 
 export class WireAnalyzer {
   private readonly servers: PrefixSet;
+  private readonly anyServers: boolean;
   private readonly extraAgents: readonly string[];
   private readonly maxTransactions: number;
   private readonly maxSources: number;
@@ -90,8 +93,6 @@ export class WireAnalyzer {
   private readonly challenges = new TimedMap<Challenge>();
   /** ip|nonce of every challenge sent, with the pending challenge it belongs to (if the request had no credentials). */
   private readonly issued = new TimedMap<{ at: number; challengeKey?: string }>();
-  /** ip|Call-ID| -> keys of its pending challenges. */
-  private readonly byCall = new Map<string, Set<string>>();
   /** ip|Call-ID of INVITEs already counted as a call start (a challenged INVITE is sent twice). */
   private readonly calls = new TimedMap<{ at: number }>();
 
@@ -111,6 +112,7 @@ export class WireAnalyzer {
 
   constructor(private readonly options: WireOptions) {
     this.servers = PrefixSet.of(options.servers);
+    this.anyServers = this.servers.size > 0;
     this.extraAgents = options.scanners.map((agent) => agent.toLowerCase());
     this.maxTransactions = options.maxTransactions ?? 200_000;
     this.maxSources = options.maxSources ?? 2_000_000;
@@ -139,16 +141,15 @@ export class WireAnalyzer {
 
   private request(packet: WirePacket, message: SipRequest, out: SecurityEvent[]): void {
     this.stats.requests++;
-    if (this.servers.has(packet.srcIp)) {
+    if (this.anyServers && this.servers.has(packet.srcIp)) {
       this.stats.fromServers++;
       return;
     }
-    const method = message.method;
+    const method = canonicalMethod(message.method);
     if (method === 'ACK') return;
     const slot = this.slot(packet.srcIp, packet.at);
     if (slot >= 0) this.countRequest(slot, packet, message, out);
 
-    const raw = boundRaw(packet.raw ?? packet.message.head);
     const callId = message.callId;
     const credentials = message.authorization;
     const authUser = credentials?.username;
@@ -160,25 +161,25 @@ export class WireAnalyzer {
     const userAgent = message.userAgent;
 
     if (method === 'INVITE' && message.to?.tag === undefined && callId !== undefined) {
-      const callKey = `${packet.srcIp}|${callId}`;
+      const callKey = detach(`${packet.srcIp}|${callId}`);
       if (!this.calls.has(callKey)) {
         this.calls.set(callKey, { at: packet.at });
         if (this.calls.size > this.maxTransactions) this.calls.shift();
         out.push(this.event(packet, 'call-start', {
-          account: authUser ?? account, destination, userAgent, callId, raw,
+          account: authUser ?? account, destination, userAgent, callId, raw: boundRaw(packet.raw ?? message.head),
           evidence: this.evidence(packet.transport, answered), pattern: 'wire-invite', reason: 'initial INVITE',
         }));
       }
     }
 
-    const key = transactionKey(message.via?.branch, callId, message.cseq?.seq, message.cseq?.method ?? method);
-    if (key === undefined || this.transactions.has(key)) return; // retransmission: the first copy stands
-    const transaction: Transaction = { at: packet.at, ip: packet.srcIp, port: packet.srcPort, transport: packet.transport, method, answered, raw };
-    if (account !== undefined) transaction.account = account;
-    if (destination !== undefined) transaction.destination = destination;
-    if (userAgent !== undefined) transaction.userAgent = userAgent;
-    if (callId !== undefined) transaction.callId = callId;
-    if (authUser !== undefined) transaction.authUser = authUser;
+    const found = transactionKey(message.via?.branch, callId, message.cseq?.seq, message.cseq?.method ?? method);
+    if (found === undefined || this.transactions.has(found)) return; // retransmission: the first copy stands
+    const key = detach(found);
+    const inDialog = message.to?.tag !== undefined;
+    const line = detach(`${method} ${message.requestUri.length > 200 ? message.requestUri.slice(0, 200) : message.requestUri}`);
+    const transaction: Transaction = { at: packet.at, ip: packet.srcIp, port: packet.srcPort, transport: packet.transport, method, line, answered, inDialog };
+    if (userAgent !== undefined) transaction.userAgent = this.intern(userAgent);
+    if (authUser !== undefined) transaction.authUser = detach(authUser);
     this.transactions.set(key, transaction);
     if (this.transactions.size > this.maxTransactions) this.transactions.shift();
     this.stats.transactions = this.transactions.size;
@@ -222,86 +223,85 @@ export class WireAnalyzer {
 
     // The client: whoever sent the request, else whoever this response goes to.
     const ip = transaction?.ip ?? packet.dstIp;
-    if (this.servers.has(ip)) {
+    if (this.anyServers && this.servers.has(ip)) {
       this.stats.fromServers++;
       return;
     }
     const port = transaction?.port ?? packet.dstPort;
     const transport = transaction?.transport ?? packet.transport;
     const credentials = transaction?.authUser !== undefined;
-    const account = transaction?.authUser ?? transaction?.account ?? (method === 'REGISTER' ? message.to?.user : message.from?.user);
-    const destination = transaction?.destination ?? (method === 'INVITE' ? message.to?.user : undefined);
-    const base = {
-      at: packet.at, ip, port, transport,
-      account, destination, userAgent: transaction?.userAgent, callId: message.callId,
-      raw: transaction?.raw ?? boundRaw(packet.raw ?? packet.message.head),
-      evidence: this.evidence(transport, transaction?.answered ?? false),
-    };
-    const emit = (kind: EventKind, pattern: string, reason: string): void => {
-      out.push(build({ ...base, kind, pattern, reason: `${status} ${clip(message.reason)} to ${method}: ${reason}` }));
-    };
+    // The response repeats From, To and Call-ID: account and destination come from it, not from a kept request.
+    const account = transaction?.authUser ?? (method === 'REGISTER' ? (message.to?.user ?? message.from?.user) : (message.from?.user ?? message.to?.user));
+    const destination = method === 'INVITE' ? message.to?.user : undefined;
 
-    if (status >= 200 && status < 300) {
-      if (method === 'REGISTER') emit('auth-success', 'wire-register-ok', credentials ? 'registered with credentials' : 'registered');
-      else if (method === 'INVITE') emit('call-answer', 'wire-invite-ok', 'call answered');
+    // Decide first, build once: most responses (200 to OPTIONS, 180, 486...) yield nothing.
+    let kind: EventKind;
+    let pattern: string;
+    let why: string;
+    if (status < 300) {
+      if (method === 'REGISTER') [kind, pattern, why] = ['auth-success', 'wire-register-ok', credentials ? 'registered with credentials' : 'registered'];
+      else if (method === 'INVITE') [kind, pattern, why] = ['call-answer', 'wire-invite-ok', 'call answered'];
+      else return;
+    } else if (IN_DIALOG.has(method) || transaction?.inDialog === true) {
+      // BYE, CANCEL, a re-INVITE: failures inside a dialog (481, a 403 to a stray BYE) say nothing about an account.
       return;
-    }
-    if (status === 401 || status === 407) {
+    } else if (status === 401 || status === 407) {
       if (credentials && message.wwwAuthenticate?.stale?.toLowerCase() === 'true') return; // an old nonce, not a wrong password
-      if (credentials) {
-        this.issue(ip, message.wwwAuthenticate?.nonce, packet.at);
-        emit('auth-failure', 'wire-auth-rejected', 'credentials rejected with a new challenge');
+      if (!credentials) {
+        // Not an event of its own (every registration is challenged); only a challenge left unanswered is one.
+        this.remember(packet.at, ip, port, transport, method, account, destination, transaction, message, packet);
         return;
       }
-      // Not an event of its own (every registration is challenged); only a challenge left unanswered is one.
-      this.remember({ ...base, method, nonce: message.wwwAuthenticate?.nonce });
+      this.issue(ip, message.wwwAuthenticate?.nonce, packet.at);
+      [kind, pattern, why] = ['auth-failure', 'wire-auth-rejected', 'credentials rejected with a new challenge'];
+    } else if (status === 403) {
+      if (credentials) [kind, pattern, why] = ['auth-failure', 'wire-auth-forbidden', 'credentials refused'];
+      else [kind, pattern, why] = ['acl-denied', 'wire-forbidden', 'refused without credentials'];
+    } else if (method === 'INVITE' && INVITE_MISS.has(status)) {
+      [kind, pattern, why] = ['dialplan-miss', 'wire-invite-miss', 'no such destination'];
+    } else if (status === 404 && method !== 'INVITE') {
+      [kind, pattern, why] = ['unknown-account', 'wire-not-found', 'no such account'];
+    } else {
       return;
     }
-    if (status === 403) {
-      if (credentials) emit('auth-failure', 'wire-auth-forbidden', 'credentials refused');
-      else emit('acl-denied', 'wire-forbidden', 'refused without credentials');
-      return;
-    }
-    if (method === 'INVITE' && INVITE_MISS.has(status)) {
-      emit('dialplan-miss', 'wire-invite-miss', 'no such destination');
-      return;
-    }
-    if (status === 404 && method !== 'INVITE') emit('unknown-account', 'wire-not-found', 'no such account');
+    out.push(build({
+      at: packet.at, kind, ip, port, transport, account, destination, userAgent: transaction?.userAgent, callId: message.callId,
+      raw: boundRaw(transaction === undefined ? (packet.raw ?? message.head) : `${transaction.line}\n${packet.raw ?? message.head}`),
+      evidence: this.evidence(transport, transaction?.answered ?? false),
+      pattern, reason: `${status} ${clip(message.reason)} to ${method}: ${why}`,
+    }));
   }
 
   /** Records a nonce the server sent to this address, so credentials carrying it prove the address. */
   private issue(ip: string, nonce: string | undefined, at: number, challengeKey?: string): void {
     if (nonce === undefined || nonce === '') return;
-    const key = `${ip}|${nonce}`;
+    const key = detach(`${ip}|${nonce}`);
     this.issued.set(key, challengeKey === undefined ? { at } : { at, challengeKey });
     if (this.issued.size > this.maxTransactions) this.issued.shift();
   }
 
   /** Records a challenge sent to a client that offered no credentials. */
-  private remember(challenge: {
-    at: number; ip: string; port: number; transport: Transport; method: string; account: string | undefined;
-    destination: string | undefined; userAgent: string | undefined; callId: string | undefined; nonce: string | undefined;
-    raw: string;
-  }): boolean {
-    const callKey = `${challenge.ip}|${challenge.callId ?? ''}|`;
-    const key = `${callKey}${challenge.account ?? ''}`;
-    this.issue(challenge.ip, challenge.nonce, challenge.at, key);
-    if (this.challenges.has(key)) return false;
-    const entry: Challenge = { at: challenge.at, ip: challenge.ip, port: challenge.port, transport: challenge.transport, method: challenge.method, raw: challenge.raw };
-    if (challenge.account !== undefined) entry.account = challenge.account;
-    if (challenge.destination !== undefined) entry.destination = challenge.destination;
-    if (challenge.userAgent !== undefined) entry.userAgent = challenge.userAgent;
-    if (challenge.callId !== undefined) entry.callId = challenge.callId;
+  private remember(
+    at: number, ip: string, port: number, transport: Transport, method: string, account: string | undefined,
+    destination: string | undefined, transaction: Transaction | undefined, message: SipResponse, packet: WirePacket,
+  ): void {
+    const callId = message.callId;
+    // One pending challenge per client and Call-ID (svwar and friends use a Call-ID per account they try).
+    const key = detach(`${ip}|${callId ?? account ?? ''}`);
+    this.issue(ip, message.wwwAuthenticate?.nonce, at, key);
+    if (this.challenges.has(key)) return;
+    // Kept up to the challenge timeout: detached copies, so the 401's text is not pinned with them.
+    const status = `${message.status} ${clip(message.reason)}`;
+    const entry: Challenge = { at, ip, port, transport, method, raw: detach(transaction === undefined ? `${method} -> ${status}` : `${transaction.line} -> ${status}`) };
+    if (account !== undefined) entry.account = detach(account);
+    if (destination !== undefined) entry.destination = detach(destination);
+    if (transaction?.userAgent !== undefined) entry.userAgent = transaction.userAgent;
+    if (callId !== undefined) entry.callId = detach(callId);
     this.challenges.set(key, entry);
-    let set = this.byCall.get(callKey);
-    if (set === undefined) this.byCall.set(callKey, (set = new Set()));
-    set.add(key);
     if (this.challenges.size > this.maxTransactions) {
-      const oldest = this.challenges.shift();
-      if (oldest !== undefined) this.unindex(oldest[0], oldest[1]);
+      this.challenges.shift();
     }
     this.stats.challenges = this.challenges.size;
-    return true;
   }
 
   /**
@@ -319,27 +319,13 @@ export class WireAnalyzer {
     }
     if (callId !== undefined) {
       // Same client, same Call-ID: this is the answer even if the nonce was not seen.
-      const set = this.byCall.get(`${ip}|${callId}|`);
-      if (set !== undefined) for (const key of [...set]) this.dropChallenge(key);
+      this.dropChallenge(`${ip}|${callId}`);
     }
     return proven;
   }
 
   private dropChallenge(key: string): void {
-    const challenge = this.challenges.get(key);
-    if (challenge === undefined) return;
-    this.challenges.delete(key);
-    this.unindex(key, challenge);
-  }
-
-  private unindex(key: string, challenge: Challenge): void {
-    const callKey = `${challenge.ip}|${challenge.callId ?? ''}|`;
-    const set = this.byCall.get(callKey);
-    if (set !== undefined) {
-      set.delete(key);
-      if (set.size === 0) this.byCall.delete(callKey);
-    }
-    this.stats.challenges = this.challenges.size;
+    if (this.challenges.delete(key)) this.stats.challenges = this.challenges.size;
   }
 
   /** Ages out transactions, call starts and challenges; an unanswered challenge becomes an account probe. */
@@ -348,8 +334,7 @@ export class WireAnalyzer {
     this.stats.transactions = this.transactions.size;
     this.calls.expire(now - TRANSACTION_MS);
     this.issued.expire(now - NONCE_MS);
-    this.challenges.expire(now - this.options.challengeTimeoutMs, (key, challenge) => {
-      this.unindex(key, challenge);
+    this.challenges.expire(now - this.options.challengeTimeoutMs, (_key, challenge) => {
       out.push(build({
         at: challenge.at, kind: 'unknown-account', ip: challenge.ip, port: challenge.port, transport: challenge.transport,
         account: challenge.account, destination: challenge.destination, userAgent: challenge.userAgent, callId: challenge.callId,
@@ -358,6 +343,17 @@ export class WireAnalyzer {
       }));
     });
     this.stats.challenges = this.challenges.size;
+  }
+
+  /** One shared copy per distinct User-Agent (a network has few), bounded. */
+  private readonly agents = new Map<string, string>();
+  private intern(agent: string): string {
+    const known = this.agents.get(agent);
+    if (known !== undefined) return known;
+    if (this.agents.size >= 4096) this.agents.clear();
+    const copy = detach(agent.length > 256 ? agent.slice(0, 256) : agent);
+    this.agents.set(copy, copy);
+    return copy;
   }
 
   private evidence(transport: Transport, answered: boolean): Evidence {
@@ -423,6 +419,24 @@ export class WireAnalyzer {
   }
 }
 
+const METHODS = new Map(
+  ['REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'PRACK', 'UPDATE', 'REFER', 'PUBLISH']
+    .map((method) => [method, method]),
+);
+
+/** The shared constant for a known method (a request's own text would pin the message), else a short copy. */
+function canonicalMethod(method: string): string {
+  return METHODS.get(method) ?? detach(method.length > 32 ? method.slice(0, 32) : method);
+}
+
+/**
+ * A flat copy of a string. Substrings share their parent's memory in V8, so a user name sliced out of a 600-byte
+ * message pins all of it; concatenating then slicing forces a copy.
+ */
+function detach(text: string): string {
+  return (` ${text}`).slice(1);
+}
+
 function resize<T extends Float64Array | Uint32Array>(old: T, grown: T): T {
   grown.set(old);
   return grown;
@@ -449,8 +463,17 @@ function requestUser(uri: string): string | undefined {
 }
 
 function clip(text: string): string {
+  if (text.length <= 48 && isPrintable(text)) return text;
   const printable = text.replace(/[^\x20-\x7e]/g, '?');
   return printable.length > 48 ? `${printable.slice(0, 48)}...` : printable;
+}
+
+function isPrintable(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e) return false;
+  }
+  return true;
 }
 
 /** An event with only the fields that have values (the store and `why` treat absent and undefined alike). */

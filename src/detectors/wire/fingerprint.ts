@@ -58,26 +58,54 @@ export function scannerFingerprint(message: SipMessage, extra: readonly string[]
   if (shape) return shape;
   const ua = message.userAgent;
   if (ua !== undefined && ua !== '') {
-    const lower = ua.toLowerCase();
-    for (const [needle, tool] of HIGH_AGENTS) {
-      if (lower.includes(needle)) return { tool, reason: `scanner User-Agent "${clip(ua)}"`, confidence: 'high' };
+    const known = agentTier(ua);
+    if (known?.confidence === 'high') return known;
+    if (extra.length > 0) {
+      const lower = ua.toLowerCase();
+      for (const needle of extra) {
+        if (needle !== '' && lower.includes(needle.toLowerCase())) {
+          return { tool: needle.toLowerCase(), reason: `configured scanner User-Agent "${clip(ua)}"`, confidence: 'high' };
+        }
+      }
     }
-    for (const needle of extra) {
-      if (needle !== '' && lower.includes(needle.toLowerCase())) {
-        return { tool: needle.toLowerCase(), reason: `configured scanner User-Agent "${clip(ua)}"`, confidence: 'high' };
+    if (message.from?.display?.toLowerCase() === 'sipvicious') return SVMAP_DISPLAY;
+    return known ?? undefined;
+  }
+  if (message.from?.display?.toLowerCase() === 'sipvicious') return SVMAP_DISPLAY;
+  return undefined;
+}
+
+const SVMAP_DISPLAY: ScannerMatch = { tool: 'svmap', reason: 'From display name "sipvicious" (svmap default)', confidence: 'high' };
+
+/**
+ * The built-in tier of a User-Agent, remembered: a network has few distinct UAs, and each request would
+ * otherwise run two dozen substring searches. Bounded; cleared when full (a UA-randomising flood cannot grow it).
+ */
+const agentCache = new Map<string, ScannerMatch | null>();
+const AGENT_CACHE_LIMIT = 4096;
+
+function agentTier(ua: string): ScannerMatch | null {
+  const cached = agentCache.get(ua);
+  if (cached !== undefined) return cached;
+  const lower = ua.toLowerCase();
+  let match: ScannerMatch | null = null;
+  for (const [needle, tool] of HIGH_AGENTS) {
+    if (lower.includes(needle)) {
+      match = { tool, reason: `scanner User-Agent "${clip(ua)}"`, confidence: 'high' };
+      break;
+    }
+  }
+  if (match === null) {
+    for (const [needle, tool] of LOW_AGENTS) {
+      if (lower.includes(needle)) {
+        match = { tool, reason: `User-Agent often spoofed by dialers "${clip(ua)}"`, confidence: 'low' };
+        break;
       }
     }
   }
-  if (message.from?.display?.toLowerCase() === 'sipvicious') {
-    return { tool: 'svmap', reason: 'From display name "sipvicious" (svmap default)', confidence: 'high' };
-  }
-  if (ua !== undefined && ua !== '') {
-    const lower = ua.toLowerCase();
-    for (const [needle, tool] of LOW_AGENTS) {
-      if (lower.includes(needle)) return { tool, reason: `User-Agent often spoofed by dialers "${clip(ua)}"`, confidence: 'low' };
-    }
-  }
-  return undefined;
+  if (agentCache.size >= AGENT_CACHE_LIMIT) agentCache.clear();
+  agentCache.set(ua, match);
+  return match;
 }
 
 /** SIPVicious and sippts leave their marks in tags, branches and Call-IDs, whatever UA they claim. */
