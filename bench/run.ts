@@ -51,6 +51,19 @@ if (existsSync('/usr/bin/fail2ban-regex') && existsSync(filter)) {
   process.stdout.write('fail2ban-regex: not installed (apt-get install fail2ban to compare side by side)\n');
 }
 
+// The wire path (HEP decode -> SIP parse -> wire detectors -> rules and policy), each figure in a fresh process.
+{
+  const { runWireBench } = await import('./wire.js');
+  const rates = [0, 1, 2].map(() => runWireBench('throughput').rate as number).sort((x, y) => x - y);
+  const median = rates[1]!;
+  process.stdout.write(`HEP -> SIP parse -> wire detectors -> rules and policy, one core, 3 runs of 400,000 messages: median ${Math.round(median).toLocaleString('en-US')} msg/s (runs ${rates.map((r) => Math.round(r).toLocaleString('en-US')).join(', ')})\n`);
+  process.stdout.write(`  budget: >= 100,000 messages/s: ${median >= 100_000 ? 'MET' : 'NOT MET'}\n`);
+  const memory = runWireBench('memory');
+  const mib = (bytes: number): string => (bytes / 1048576).toFixed(0);
+  process.stdout.write(`1M distinct sources tracked (each one REGISTER challenged and never answered): live heap of the state ${mib(memory.stateHeap!)} MiB, process RSS ${mib(memory.rss!)} MiB, ${memory.ruleKeys!.toLocaleString('en-US')} rule keys\n`);
+  process.stdout.write(`  budget: <= 300 MiB for the tracked state: ${memory.stateHeap! <= 300 * 1048576 ? 'MET' : 'NOT MET'}\n`);
+}
+
 // Kernel figures (issue: enforcement): they need root and network namespaces; the namespaces are the bench's own.
 const { canCreateNetns } = await import('../src/enforcers/testing/netns.js');
 if (!canCreateNetns()) {

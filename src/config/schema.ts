@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_KINDS, EVIDENCE_CLASSES } from '../core/event.js';
+import { EVENT_KINDS, EVIDENCE_CLASSES, SERVERS } from '../core/event.js';
 import { parseDuration } from '../core/duration.js';
 import { parseCidr } from '../core/ip.js';
 import { isValidTimezone } from '../core/time.js';
@@ -175,6 +175,11 @@ const rule = z.strictObject({
   on: z.array(z.enum(EVENT_KINDS)).min(1),
   key: z.enum(['ip', 'account']).default('ip').describe('ip bans the address; account only reports'),
   distinct: z.enum(['account', 'destination']).optional().describe('count distinct values instead of events'),
+  servers: z
+    .array(z.enum(SERVERS))
+    .min(1)
+    .optional()
+    .describe('count only events from these servers; default: every server but the honeypot, whose bait traffic only rules that name it judge'),
   threshold: z.number().int().min(1).max(100_000),
   window: duration('1m'),
   ban: duration('1h'),
@@ -190,7 +195,9 @@ export const DEFAULT_RULES: Record<string, z.input<typeof rule>> = {
   scanner: { on: ['scanner'], key: 'ip', threshold: 1, window: '1m', ban: '7d' },
   flood: { on: ['flood'], key: 'ip', threshold: 1, window: '1m', ban: '1h' },
   'invite-spray': { on: ['call-start'], key: 'ip', distinct: 'destination', threshold: 10, window: '1m', ban: '24h' },
-  honeypot: { on: ['request'], key: 'ip', threshold: 1, window: '1m', ban: '7d', evidence: 'verified' },
+  // The bait lets an attacker in and records what it does; the ban comes once it has shown its hand: a bait
+  // registration or a dialled number, proven by a challenge round trip.
+  honeypot: { on: ['auth-success', 'dialplan-miss'], servers: ['honeypot'], key: 'ip', threshold: 1, window: '1m', ban: '7d', evidence: 'verified' },
 };
 
 export const configSchema = z.strictObject({

@@ -89,7 +89,7 @@ export class Daemon {
     this.analyzer.trunks.watch();
     logger.info({ bans: active.length, enforcer: this.enforcer.name, knownGood: this.analyzer.knownGood.size }, 'state restored');
 
-    const sources = await bindSources(config, store, this.options.fromStart ?? false);
+    const sources = await bindSources(config, store, this.options.fromStart ?? false, this.options.logger);
     for (const bound of sources) {
       const { signal } = this.controller;
       this.running.push(supervise(bound.id, (s) => this.consume(bound, s), { signal, logger }));

@@ -1,5 +1,6 @@
 import type { Config, FileSourceConfig } from '../config/schema.js';
 import type { SecurityEvent } from '../core/event.js';
+import type { Logger } from '../core/logger.js';
 import { createParser } from '../parsers/index.js';
 import type { LineParser } from '../parsers/types.js';
 import { createFileSource } from '../sources/file/index.js';
@@ -35,12 +36,12 @@ export interface EventSource {
 export type BoundSource = LineSource | EventSource;
 
 /** Builds each configured source with its parser and, for files, its saved position. */
-export async function bindSources(config: Config, store: Store, fromStart: boolean): Promise<BoundSource[]> {
+export async function bindSources(config: Config, store: Store, fromStart: boolean, logger?: Logger): Promise<BoundSource[]> {
   const bound: BoundSource[] = [];
   for (const spec of config.sources) {
     const sensor = `${config.node}/${spec.id}`;
     if (spec.type === 'file') bound.push(await bindFile(spec, config, store, fromStart, sensor));
-    else if (spec.type === 'hep') bound.push(bindHepSource(spec, config, sensor));
+    else if (spec.type === 'hep') bound.push(bindHepSource(spec, config, sensor, logger));
     else if (spec.type === 'honeypot') bound.push(bindHoneypotSource(spec, config, store, sensor));
     else bound.push(bindLiveSource(spec, config, sensor));
   }

@@ -100,3 +100,24 @@ describe('RuleEngine distinct rules', () => {
     assert.equal(engine.observe(unknown(300_900, '103')).length, 1, '101, 102, 103 are inside it');
   });
 });
+
+describe('RuleEngine servers filter', () => {
+  it('leaves honeypot events to the rules that name the honeypot', () => {
+    const generic = rule({ name: 'bruteforce', threshold: 1 });
+    const bait = rule({ name: 'honeypot', threshold: 1, servers: ['honeypot'] });
+    const engine = new RuleEngine([generic, bait]);
+    const fromBait = engine.observe(ev(1000, { server: 'honeypot' }));
+    assert.deepEqual(fromBait.map((f) => f.rule.name), ['honeypot']);
+    const fromPbx = engine.observe(ev(2000, { ip: '192.0.2.99', server: 'asterisk' }));
+    assert.deepEqual(fromPbx.map((f) => f.rule.name), ['bruteforce']);
+  });
+
+  it('keeps one-event keys cheap and still counts them into a ring past the second event', () => {
+    const engine = new RuleEngine([rule({ threshold: 3, windowMs: 10_000 })]);
+    assert.equal(engine.observe(ev(1000)).length, 0);
+    assert.equal(engine.observe(ev(2000, { evidence: 'verified' })).length, 0);
+    const [finding] = engine.observe(ev(3000));
+    assert.equal(finding?.firstAt, 1000);
+    assert.equal(finding?.evidence, 'verified', 'the verified second event is remembered through the upgrade');
+  });
+});

@@ -1,4 +1,4 @@
-import type { EventKind, Evidence, SecurityEvent } from '../../core/event.js';
+import type { EventKind, Evidence, SecurityEvent, Server } from '../../core/event.js';
 
 /** One rule as the engine runs it; durations in ms. */
 export interface RuleSpec {
@@ -6,6 +6,8 @@ export interface RuleSpec {
   on: readonly EventKind[];
   key: 'ip' | 'account';
   distinct?: 'account' | 'destination';
+  /** Only events from these servers; absent: every server but the honeypot (only rules naming it judge bait traffic). */
+  servers?: readonly Server[];
   threshold: number;
   windowMs: number;
   banMs: number;
@@ -105,6 +107,7 @@ export class RuleEngine {
     if (++this.observed % SWEEP_EVERY === 0) this.sweep();
     let findings: Finding[] | undefined;
     for (const rule of rules) {
+      if (rule.servers === undefined ? event.server === 'honeypot' : !rule.servers.includes(event.server)) continue;
       const key = rule.key === 'ip' ? event.ip : event.account;
       if (!key) continue;
       const finding = rule.distinct ? this.observeDistinct(rule, key, event) : this.observeCount(rule, key, event);

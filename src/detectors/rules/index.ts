@@ -12,6 +12,7 @@ export function rulesFromConfig(config: Config): RuleSpec[] {
       on: rule.on,
       key: rule.key,
       ...(rule.distinct ? { distinct: rule.distinct } : {}),
+      ...(rule.servers ? { servers: rule.servers } : {}),
       threshold: rule.threshold,
       windowMs: rule.window,
       banMs: rule.ban,
