@@ -4,7 +4,7 @@ import { validateConfig } from '../src/config/load.js';
 import type { SecurityEvent } from '../src/core/event.js';
 import { WireAnalyzer } from '../src/detectors/wire/analyzer.js';
 import { challengeHeader, requestText, responseText, SERVER, WIRE_DEFAULTS, type RequestSpec } from '../src/detectors/wire/testing.js';
-import { parseSipMessage } from '../src/parsers/sip/message.js';
+import { isProvisionalResponse, parseSipMessage } from '../src/parsers/sip/message.js';
 import { Analyzer } from '../src/pipeline/analyzer.js';
 import { decodeHep } from '../src/sources/hep/decode.js';
 import { encodeHep3 } from '../src/sources/hep/testing.js';
@@ -99,6 +99,7 @@ export function pipeline(): { wire: WireAnalyzer; analyzer: Analyzer; push: (buf
       const decoded = decodeHep(buffer);
       if (!decoded.ok) return;
       const { frame } = decoded;
+      if (frame.protoType !== 1 || isProvisionalResponse(frame.payload)) return; // as the HEP source does
       const message = parseSipMessage(frame.payload);
       if (message === null) return;
       run(wire.observe({
@@ -111,13 +112,21 @@ export function pipeline(): { wire: WireAnalyzer; analyzer: Analyzer; push: (buf
 
 function throughput(): void {
   const warm = 50_000;
+  // The frames live in one buffer, and each is handed over as a fresh view, as a socket hands over a datagram:
+  // 450k separate Buffer objects held for the whole run would only make the collector's work look bigger.
   const frames = trafficMix(400_000 + warm, 50_000);
+  const offsets = new Uint32Array(frames.length + 1);
+  for (let i = 0; i < frames.length; i++) offsets[i + 1] = offsets[i]! + frames[i]!.length;
+  const all = Buffer.concat(frames);
+  frames.length = 0;
   const p = pipeline();
-  for (let i = 0; i < warm; i++) p.push(frames[i]!); // JIT and tables warm, on the same timeline
+  const view = (i: number): Buffer => all.subarray(offsets[i]!, offsets[i + 1]!);
+  for (let i = 0; i < warm; i++) p.push(view(i)); // JIT and tables warm, on the same timeline
   const started = process.hrtime.bigint();
-  for (let i = warm; i < frames.length; i++) p.push(frames[i]!);
+  for (let i = warm; i < offsets.length - 1; i++) p.push(view(i));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(`${JSON.stringify({ messages: frames.length - warm, rate: (frames.length - warm) / seconds, events: p.events() })}\n`);
+  const messages = offsets.length - 1 - warm;
+  process.stdout.write(`${JSON.stringify({ messages, rate: messages / seconds, events: p.events() })}\n`);
 }
 
 /** 1M sources, each one REGISTER challenged and never answered, all inside two minutes: all tracked at the end. */

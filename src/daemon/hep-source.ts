@@ -4,7 +4,7 @@ import { RAW_LIMIT, type SecurityEvent, type Transport } from '../core/event.js'
 import { createLogger, type Logger } from '../core/logger.js';
 import { WireAnalyzer } from '../detectors/wire/analyzer.js';
 import type { WirePacket } from '../detectors/wire/types.js';
-import { parseSipMessage } from '../parsers/sip/message.js';
+import { isProvisionalResponse, parseSipMessage } from '../parsers/sip/message.js';
 import type { HepFrame } from '../sources/hep/decode.js';
 import { createHepListener, type HepEndpoint, type HepListener, type HepReceived } from '../sources/hep/listener.js';
 import type { EventSource } from './sources.js';
@@ -63,6 +63,11 @@ export function bindHepSource(spec: HepSourceConfig, config: Config, sensor: str
     const { frame } = received;
     if (frame.protoType !== PROTO_SIP) {
       stats.notSip++;
+      return;
+    }
+    // 100 Trying, 180 Ringing: nothing in them for a detector, so they are not parsed at all.
+    if (isProvisionalResponse(frame.payload)) {
+      stats.messages++;
       return;
     }
     const message = parseSipMessage(frame.payload);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSipMessage, type SipMessage } from './message.js';
+import { isProvisionalResponse, parseSipMessage, type SipMessage } from './message.js';
 import {
   CHALLENGE_401, FORBIDDEN_403, INVITE_SDP_BODY, INVITE_WITH_SDP, REGISTER_OK, SIPP_REGISTER, SVCRACK_REGISTER,
   SVMAP_OPTIONS, SVWAR_REGISTER,
@@ -192,3 +192,11 @@ test('bounds: past 64 KiB or 200 header fields is null; a truncated message stil
 function crlf(lines: string[]): string {
   return lines.join('\r\n');
 }
+
+test('provisional responses are recognised from their first bytes, and nothing else is', () => {
+  assert.equal(isProvisionalResponse(Buffer.from('SIP/2.0 100 Trying\r\n\r\n')), true);
+  assert.equal(isProvisionalResponse(Buffer.from('SIP/2.0 183 Session Progress\r\n\r\n')), true);
+  assert.equal(isProvisionalResponse(Buffer.from('SIP/2.0 200 OK\r\n\r\n')), false);
+  assert.equal(isProvisionalResponse(Buffer.from('SIP/2.0 1')), false);
+  assert.equal(isProvisionalResponse(Buffer.from('INVITE sip:1@x SIP/2.0\r\n\r\n')), false);
+});

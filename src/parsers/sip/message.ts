@@ -2,6 +2,8 @@ import { fieldName, listValues, parseCount, readHeaders, splitOutside } from './
 import { parseAddress, parseDigest, parseVia } from './fields.js';
 import { SIP_HEADER_LIMIT, SIP_MESSAGE_LIMIT, type SipAddress, type SipDigest, type SipMessage, type SipRequest, type SipResponse, type SipVia } from './types.js';
 
+import { isAscii } from 'node:buffer';
+
 export * from './types.js';
 
 const REQUEST_LINE = /^([A-Za-z0-9.!%*_+`'~-]+) +((?:sips?|tel):\S+) +SIP\/2\.0 *$/i;
@@ -17,10 +19,21 @@ const LF_LF = Buffer.from('\n\n', 'latin1');
 export function findHeaderEnd(bytes: Buffer, from = 0): { head: number; body: number } | null {
   // Native searches: the usual CRLF CRLF, and a bare LF LF from a lenient sender; the earlier one wins.
   const crlf = bytes.indexOf(LF_CRLF, from);
-  const lf = bytes.indexOf(LF_LF, from);
-  if (lf >= 0 && (crlf < 0 || lf < crlf)) return { head: lf, body: lf + 2 };
+  // A bare LF LF can only win if it comes first: search back from the CRLF end, not through the body.
+  const lf = crlf < 0 ? bytes.indexOf(LF_LF, from) : crlf - 1 >= from ? bytes.lastIndexOf(LF_LF, crlf - 1) : -1;
+  if (lf >= from && (crlf < 0 || lf < crlf)) return { head: lf, body: lf + 2 };
   if (crlf >= 0) return { head: crlf, body: crlf + 3 };
   return null;
+}
+
+const PROVISIONAL = Buffer.from('SIP/2.0 1', 'latin1');
+
+/**
+ * True for a provisional response (`SIP/2.0 1xx`): 100 Trying, 180 Ringing... carry nothing a detector reads,
+ * so a collector can skip parsing them. Looks at nine bytes.
+ */
+export function isProvisionalResponse(bytes: Buffer): boolean {
+  return bytes.length > PROVISIONAL.length && bytes.compare(PROVISIONAL, 0, PROVISIONAL.length, 0, PROVISIONAL.length) === 0;
 }
 
 /**
@@ -41,30 +54,28 @@ export function parseSipMessage(data: Buffer | string): SipMessage | null {
   }
 }
 
-/** The header values the message's eager fields come from: the first of each, as written. */
-interface FirstValues {
-  via?: string;
-  from?: string;
-  to?: string;
-  contact?: string;
-  callId?: string;
-  cseq?: string;
-  userAgent?: string;
-  server?: string;
-  authorization?: string;
-  proxyAuthorization?: string;
-  wwwAuthenticate?: string;
-  proxyAuthenticate?: string;
-  expires?: string;
-  maxForwards?: string;
-  contentLength?: string;
-}
-
-const FIRST_KEY: Record<string, keyof FirstValues> = {
-  via: 'via', from: 'from', to: 'to', contact: 'contact', 'call-id': 'callId', cseq: 'cseq', 'user-agent': 'userAgent', server: 'server',
-  authorization: 'authorization', 'proxy-authorization': 'proxyAuthorization', 'www-authenticate': 'wwwAuthenticate',
-  'proxy-authenticate': 'proxyAuthenticate', expires: 'expires', 'max-forwards': 'maxForwards', 'content-length': 'contentLength',
-};
+/** Slots of the header values the message's eager fields come from: the first of each, as written. */
+const EAGER = [
+  'via', 'from', 'to', 'contact', 'call-id', 'cseq', 'user-agent', 'server', 'authorization', 'proxy-authorization',
+  'www-authenticate', 'proxy-authenticate', 'expires', 'max-forwards', 'content-length',
+] as const;
+const SLOT = new Map<string, number>(EAGER.map((name, index) => [name, index]));
+const slot = (name: (typeof EAGER)[number]): number => EAGER.indexOf(name);
+const VIA = slot('via');
+const FROM = slot('from');
+const TO = slot('to');
+const CONTACT = slot('contact');
+const CALL_ID = slot('call-id');
+const CSEQ = slot('cseq');
+const USER_AGENT = slot('user-agent');
+const SERVER = slot('server');
+const AUTHORIZATION = slot('authorization');
+const PROXY_AUTHORIZATION = slot('proxy-authorization');
+const WWW_AUTHENTICATE = slot('www-authenticate');
+const PROXY_AUTHENTICATE = slot('proxy-authenticate');
+const EXPIRES = slot('expires');
+const MAX_FORWARDS = slot('max-forwards');
+const CONTENT_LENGTH = slot('content-length');
 
 /**
  * The parts every consumer reads (From, To, Call-ID, CSeq, credentials...) are parsed at once; the full header
@@ -77,11 +88,13 @@ abstract class ParsedMessage {
   #headers: Map<string, string[]> | undefined;
   #vias: SipVia[] | undefined;
   #contacts: SipAddress[] | undefined;
+  #contact: SipAddress | null | undefined;
+  /** The first Contact value as written; parsed on first use. */
+  #contactText: string | undefined;
   #body: string | undefined;
   declare via?: SipVia;
   declare from?: SipAddress;
   declare to?: SipAddress;
-  declare contact?: SipAddress;
   declare callId?: string;
   declare cseq?: { seq: number; method: string };
   declare userAgent?: string;
@@ -107,6 +120,18 @@ abstract class ParsedMessage {
 
   get vias(): SipVia[] {
     return (this.#vias ??= listValues(this.headers.get('via')).map(parseVia).filter((v): v is SipVia => v !== null));
+  }
+
+  /** The first Contact (usually from the first Contact line, else the first parseable of all of them). */
+  get contact(): SipAddress | undefined {
+    if (this.#contact === undefined) {
+      this.#contact = this.#contactText === undefined ? null : (firstContact(this.#contactText) ?? this.contacts[0] ?? null);
+    }
+    return this.#contact ?? undefined;
+  }
+
+  setContactText(text: string | undefined): void {
+    this.#contactText = text;
   }
 
   get contacts(): SipAddress[] {
@@ -148,7 +173,9 @@ class ParsedResponse extends ParsedMessage implements SipResponse {
 
 function parseBytes(bytes: Buffer): SipMessage | null {
   const end = findHeaderEnd(bytes);
-  const headText = bytes.subarray(0, end === null ? bytes.length : end.head).toString('utf8');
+  const headBytes = bytes.subarray(0, end === null ? bytes.length : end.head);
+  // Almost every header section is ASCII, where latin1 is a plain copy; UTF-8 only when a byte says so.
+  const headText = headBytes.toString(isAscii(headBytes) ? 'latin1' : 'utf8');
   const firstBreak = headText.indexOf('\n');
   const startLine = stripCr(firstBreak < 0 ? headText : headText.slice(0, firstBreak));
   const request = REQUEST_LINE.exec(startLine);
@@ -157,7 +184,7 @@ function parseBytes(bytes: Buffer): SipMessage | null {
 
   // One pass over the text for the first value of each eager field, without splitting it into lines; a
   // folded header sends us to the full reader instead.
-  let first: FirstValues = {};
+  let first: (string | undefined)[] = new Array<string | undefined>(EAGER.length).fill(undefined);
   let headers: Map<string, string[]> | undefined;
   let count = 0;
   for (let pos = firstBreak; pos >= 0; ) {
@@ -170,11 +197,7 @@ function parseBytes(bytes: Buffer): SipMessage | null {
     if (lead === 0x20 || lead === 0x09) {
       headers = readHeaders(splitLines(headText), 1) ?? undefined;
       if (headers === undefined) return null;
-      first = {};
-      for (const [name, key] of Object.entries(FIRST_KEY)) {
-        const value = headers.get(name)?.[0];
-        if (value !== undefined) first[key] = value;
-      }
+      first = EAGER.map((name) => headers!.get(name)?.[0]);
       break;
     }
     const colon = headText.indexOf(':', start);
@@ -184,40 +207,38 @@ function parseBytes(bytes: Buffer): SipMessage | null {
     const name = fieldName(headText.slice(start, nameEnd));
     if (name === null) continue;
     if (++count > SIP_HEADER_LIMIT) return null;
-    const key = FIRST_KEY[name];
-    if (key !== undefined && first[key] === undefined) first[key] = headText.slice(colon + 1, lineEnd).trim();
+    const index = SLOT.get(name);
+    if (index !== undefined && first[index] === undefined) first[index] = headText.slice(colon + 1, lineEnd).trim();
   }
 
   const bodyStart = end === null ? -1 : end.body;
   const message = request !== null
     ? new ParsedRequest(request[1]!, request[2]!, bytes, bodyStart, headText, headers)
     : new ParsedResponse(Number(status![1]), (status![2] ?? '').trim(), bytes, bodyStart, headText, headers);
-  const cseqMatch = first.cseq === undefined ? null : /^(\d{1,10})\s+(\S+)$/.exec(first.cseq);
+  const cseqMatch = first[CSEQ] === undefined ? null : /^(\d{1,10})\s+(\S+)$/.exec(first[CSEQ]);
   const cseq = cseqMatch === null ? undefined : { seq: Number(cseqMatch[1]), method: cseqMatch[2]! };
   if (message instanceof ParsedResponse && cseq !== undefined) message.method = cseq.method;
   // Only fields with a value are set (exactOptionalPropertyTypes): one check each, no intermediate object.
-  const topVia = first.via === undefined ? undefined : parseVia(splitOutside(first.via, ',')[0]!.trim());
+  const topVia = first[VIA] === undefined ? undefined : parseVia(splitOutside(first[VIA], ',')[0]!.trim());
   if (topVia) message.via = topVia;
-  const from = address(first.from);
+  const from = address(first[FROM]);
   if (from !== undefined) message.from = from;
-  const to = address(first.to);
+  const to = address(first[TO]);
   if (to !== undefined) message.to = to;
-  // Usually the first Contact line holds it; else the first parseable one of all of them.
-  const contact = first.contact === undefined ? undefined : (firstContact(first.contact) ?? message.contacts[0]);
-  if (contact !== undefined) message.contact = contact;
-  if (first.callId !== undefined) message.callId = first.callId;
+  message.setContactText(first[CONTACT]);
+  if (first[CALL_ID] !== undefined) message.callId = first[CALL_ID];
   if (cseq !== undefined) message.cseq = cseq;
-  if (first.userAgent !== undefined) message.userAgent = first.userAgent;
-  if (first.server !== undefined) message.server = first.server;
-  const authorization = digest(first.authorization ?? first.proxyAuthorization);
+  if (first[USER_AGENT] !== undefined) message.userAgent = first[USER_AGENT];
+  if (first[SERVER] !== undefined) message.server = first[SERVER];
+  const authorization = digest(first[AUTHORIZATION] ?? first[PROXY_AUTHORIZATION]);
   if (authorization !== undefined) message.authorization = authorization;
-  const challenge = digest(first.wwwAuthenticate ?? first.proxyAuthenticate);
+  const challenge = digest(first[WWW_AUTHENTICATE] ?? first[PROXY_AUTHENTICATE]);
   if (challenge !== undefined) message.wwwAuthenticate = challenge;
-  const expires = parseCount(first.expires);
+  const expires = parseCount(first[EXPIRES]);
   if (expires !== undefined) message.expires = expires;
-  const maxForwards = parseCount(first.maxForwards);
+  const maxForwards = parseCount(first[MAX_FORWARDS]);
   if (maxForwards !== undefined) message.maxForwards = maxForwards;
-  const contentLength = parseCount(first.contentLength);
+  const contentLength = parseCount(first[CONTENT_LENGTH]);
   if (contentLength !== undefined) message.contentLength = contentLength;
   return message;
 }

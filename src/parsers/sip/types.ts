@@ -57,7 +57,7 @@ interface SipMessageBase {
   from?: SipAddress;
   to?: SipAddress;
   /** The first Contact; `contacts` holds them all (a 200 to REGISTER lists every binding). */
-  contact?: SipAddress;
+  contact?: SipAddress | undefined;
   contacts: SipAddress[];
   callId?: string;
   cseq?: { seq: number; method: string };
