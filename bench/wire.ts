@@ -129,8 +129,12 @@ function throughput(): void {
   process.stdout.write(`${JSON.stringify({ messages, rate: messages / seconds, events: p.events() })}\n`);
 }
 
-/** 1M sources, each one REGISTER challenged and never answered, all inside two minutes: all tracked at the end. */
-function memory(): void {
+/**
+ * 1M distinct sources inside two minutes, so all are still tracked at the end. `probes`: each sends one
+ * REGISTER that is challenged and never answered (each becomes an account probe, so the rules hold a key per
+ * source as well). `sources`: each sends one OPTIONS answered 200 (the flood and scanner tables only).
+ */
+async function memory(kind: 'probes' | 'sources'): Promise<void> {
   const count = 1_000_000;
   const p = pipeline();
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -138,17 +142,27 @@ function memory(): void {
   const before = process.memoryUsage();
   for (let i = 0; i < count; i++) {
     const at = T0 + Math.floor(i / 10); // 10,000 new sources a second
-    const spec: RequestSpec = { method: 'REGISTER', user: String(100 + (i % 900)), ip: address(i), callId: `m${i}`, userAgent: 'Z 5.5' };
-    p.push(request(spec, at));
-    p.push(response(spec, at, 401, 'Unauthorized', [challengeHeader(`m${i}`)]));
+    const ip = address(i);
+    if (kind === 'probes') {
+      const spec: RequestSpec = { method: 'REGISTER', user: String(100 + (i % 900)), ip, callId: `m${i}`, userAgent: 'Z 5.5' };
+      p.push(request(spec, at));
+      p.push(response(spec, at, 401, 'Unauthorized', [challengeHeader(`m${i}`)]));
+    } else {
+      const spec: RequestSpec = { method: 'OPTIONS', user: 'ping', ip, callId: `s${i}`, userAgent: 'Z 5.5' };
+      p.push(request(spec, at));
+      p.push(response(spec, at, 200, 'OK'));
+    }
   }
+  // Several full collections: the first leaves pages of dead packets that later ones compact and hand back.
+  for (let i = 0; i < 4; i++) gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 200));
   gc?.();
   const usage = process.memoryUsage();
   process.stdout.write(`${JSON.stringify({ sources: p.wire.stats.sources, rss: usage.rss, heapUsed: usage.heapUsed, stateHeap: usage.heapUsed - before.heapUsed, heapTotal: usage.heapTotal, external: usage.external, rssBefore: before.rss, events: p.events(), ruleKeys: p.analyzer.engine.trackedKeys })}\n`);
 }
 
 /** Runs one figure in a fresh `node` and returns its JSON line. */
-export function runWireBench(mode: 'throughput' | 'memory'): Record<string, number> {
+export function runWireBench(mode: 'throughput' | 'probes' | 'sources'): Record<string, number> {
   const script = fileURLToPath(import.meta.url);
   const r = spawnSync(process.execPath, ['--v8-pool-size=1', '--expose-gc', script, mode], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`wire bench ${mode} failed: ${r.stderr}`);
@@ -157,5 +171,5 @@ export function runWireBench(mode: 'throughput' | 'memory'): Record<string, numb
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv[2] === 'throughput') throughput();
-  else if (process.argv[2] === 'memory') memory();
+  else if (process.argv[2] === 'probes' || process.argv[2] === 'sources') await memory(process.argv[2]);
 }

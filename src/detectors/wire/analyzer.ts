@@ -53,7 +53,9 @@ interface Challenge {
   userAgent?: string;
   callId?: string;
   nonce?: string;
-  raw: string;
+  /** The request line (shared with its transaction) and the status, for the probe event's `raw`. */
+  line?: string;
+  status: number;
 }
 
 /** RFC 3261 Timer B / F: a transaction with no final response after this is gone. */
@@ -91,8 +93,8 @@ export class WireAnalyzer {
 
   private readonly transactions = new TimedMap<Transaction>();
   private readonly challenges = new TimedMap<Challenge>();
-  /** ip|nonce of every challenge sent, with the pending challenge it belongs to (if the request had no credentials). */
-  private readonly issued = new TimedMap<{ at: number; challengeKey?: string }>();
+  /** ip|nonce of challenges that were answered, and of re-challenges to credentials: later guesses on them are proven. */
+  private readonly issued = new TimedMap<{ at: number }>();
   /** ip|Call-ID of INVITEs already counted as a call start (a challenged INVITE is sent twice). */
   private readonly calls = new TimedMap<{ at: number }>();
 
@@ -154,7 +156,7 @@ export class WireAnalyzer {
     const credentials = message.authorization;
     const authUser = credentials?.username;
     let answered = false;
-    if (credentials) answered = this.answer(packet.srcIp, callId, credentials.nonce);
+    if (credentials) answered = this.answer(packet.srcIp, callId, credentials.nonce, packet.at);
 
     const account = method === 'REGISTER' ? (message.to?.user ?? message.from?.user) : (message.from?.user ?? message.to?.user);
     const destination = method === 'INVITE' ? (requestUser(message.requestUri) ?? message.to?.user) : undefined;
@@ -178,7 +180,7 @@ export class WireAnalyzer {
     const inDialog = message.to?.tag !== undefined;
     const line = detach(`${method} ${message.requestUri.length > 200 ? message.requestUri.slice(0, 200) : message.requestUri}`);
     const transaction: Transaction = { at: packet.at, ip: packet.srcIp, port: packet.srcPort, transport: packet.transport, method, line, answered, inDialog };
-    if (userAgent !== undefined) transaction.userAgent = this.intern(userAgent);
+    if (userAgent !== undefined) transaction.userAgent = this.intern(this.agents, userAgent, 256);
     if (authUser !== undefined) transaction.authUser = detach(authUser);
     this.transactions.set(key, transaction);
     if (this.transactions.size > this.maxTransactions) this.transactions.shift();
@@ -273,10 +275,10 @@ export class WireAnalyzer {
   }
 
   /** Records a nonce the server sent to this address, so credentials carrying it prove the address. */
-  private issue(ip: string, nonce: string | undefined, at: number, challengeKey?: string): void {
+  private issue(ip: string, nonce: string | undefined, at: number): void {
     if (nonce === undefined || nonce === '') return;
     const key = detach(`${ip}|${nonce}`);
-    this.issued.set(key, challengeKey === undefined ? { at } : { at, challengeKey });
+    this.issued.set(key, { at });
     if (this.issued.size > this.maxTransactions) this.issued.shift();
   }
 
@@ -288,15 +290,18 @@ export class WireAnalyzer {
     const callId = message.callId;
     // One pending challenge per client and Call-ID (svwar and friends use a Call-ID per account they try).
     const key = detach(`${ip}|${callId ?? account ?? ''}`);
-    this.issue(ip, message.wwwAuthenticate?.nonce, at, key);
     if (this.challenges.has(key)) return;
-    // Kept up to the challenge timeout: detached copies, so the 401's text is not pinned with them.
-    const status = `${message.status} ${clip(message.reason)}`;
-    const entry: Challenge = { at, ip, port, transport, method, raw: detach(transaction === undefined ? `${method} -> ${status}` : `${transaction.line} -> ${status}`) };
-    if (account !== undefined) entry.account = detach(account);
-    if (destination !== undefined) entry.destination = detach(destination);
+    // Kept up to the challenge timeout: detached or shared copies, so the 401's text is not pinned with them.
+    // The nonce stays with its challenge; only once answered does it move to `issued` (a million unanswered
+    // challenges must not fill both tables).
+    const entry: Challenge = { at, ip, port, transport, method, status: message.status };
+    if (transaction !== undefined) entry.line = transaction.line;
+    if (account !== undefined) entry.account = this.intern(this.accounts, account, 64);
+    if (destination !== undefined) entry.destination = this.intern(this.accounts, destination, 64);
     if (transaction?.userAgent !== undefined) entry.userAgent = transaction.userAgent;
-    if (callId !== undefined) entry.callId = detach(callId);
+    if (callId !== undefined) entry.callId = detach(callId.length > 128 ? callId.slice(0, 128) : callId);
+    const nonce = message.wwwAuthenticate?.nonce;
+    if (nonce !== undefined && nonce !== '') entry.nonce = detach(nonce.length > 128 ? nonce.slice(0, 128) : nonce);
     this.challenges.set(key, entry);
     if (this.challenges.size > this.maxTransactions) {
       this.challenges.shift();
@@ -308,18 +313,20 @@ export class WireAnalyzer {
    * A request with credentials: clears the challenge it answers. True when its nonce is one the server sent
    * to this same address, which proves the address (a forged source never sees the challenge).
    */
-  private answer(ip: string, callId: string | undefined, nonce: string | undefined): boolean {
-    let proven = false;
-    if (nonce !== undefined) {
-      const issued = this.issued.get(`${ip}|${nonce}`);
-      if (issued !== undefined) {
-        proven = true;
-        if (issued.challengeKey !== undefined) this.dropChallenge(issued.challengeKey);
-      }
-    }
+  private answer(ip: string, callId: string | undefined, nonce: string | undefined, at: number): boolean {
+    let proven = nonce !== undefined && this.issued.has(`${ip}|${nonce}`);
     if (callId !== undefined) {
-      // Same client, same Call-ID: this is the answer even if the nonce was not seen.
-      this.dropChallenge(`${ip}|${callId}`);
+      // Same client, same Call-ID: this answers its pending challenge (a client on a new Call-ID leaves it to
+      // time out as a probe: RFC 3261 has REGISTER and INVITE retries keep the Call-ID).
+      const key = `${ip}|${callId}`;
+      const challenge = this.challenges.get(key);
+      if (challenge !== undefined) {
+        if (nonce !== undefined && challenge.nonce === nonce) {
+          proven = true;
+          this.issue(ip, nonce, at); // later guesses on the same nonce stay proven
+        }
+        this.dropChallenge(key);
+      }
     }
     return proven;
   }
@@ -338,21 +345,23 @@ export class WireAnalyzer {
       out.push(build({
         at: challenge.at, kind: 'unknown-account', ip: challenge.ip, port: challenge.port, transport: challenge.transport,
         account: challenge.account, destination: challenge.destination, userAgent: challenge.userAgent, callId: challenge.callId,
-        evidence: this.evidence(challenge.transport, false), pattern: 'wire-challenge-unanswered', raw: challenge.raw,
+        evidence: this.evidence(challenge.transport, false), pattern: 'wire-challenge-unanswered',
+        raw: `${challenge.line ?? challenge.method} -> ${challenge.status}, never answered with credentials`,
         reason: `${challenge.method} challenged and never answered with credentials: a probe of the account`,
       }));
     });
     this.stats.challenges = this.challenges.size;
   }
 
-  /** One shared copy per distinct User-Agent (a network has few), bounded. */
+  /** One shared copy per distinct User-Agent (a network has few) and per account name tried; bounded. */
   private readonly agents = new Map<string, string>();
-  private intern(agent: string): string {
-    const known = this.agents.get(agent);
+  private readonly accounts = new Map<string, string>();
+  private intern(table: Map<string, string>, text: string, max: number): string {
+    const known = table.get(text);
     if (known !== undefined) return known;
-    if (this.agents.size >= 4096) this.agents.clear();
-    const copy = detach(agent.length > 256 ? agent.slice(0, 256) : agent);
-    this.agents.set(copy, copy);
+    if (table.size >= 4096) table.clear();
+    const copy = detach(text.length > max ? text.slice(0, max) : text);
+    table.set(copy, copy);
     return copy;
   }
 
