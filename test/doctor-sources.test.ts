@@ -78,4 +78,18 @@ describe('doctor probes live sources', () => {
     const free = await doctor(`{ id: sl, type: syslog, udp: "127.0.0.1:${busy}", routes: [{ format: kamailio }] }`);
     assert.match(free.out, /ok {4}source sl \(syslog\): can listen on udp 127\.0\.0\.1:\d+/);
   });
+
+  it('hep and honeypot: a free address is ok; a port in use (a PBX on it) is named, with the fix', async () => {
+    const holder = createSocket('udp4');
+    await new Promise<void>((r) => holder.bind(0, '127.0.0.1', r));
+    const busy = holder.address().port;
+    try {
+      const used = await doctor(`{ id: bait, type: honeypot, listen: "udp://127.0.0.1:${busy}" }`);
+      assert.match(used.out, /warn {2}source bait \(honeypot\): cannot listen on udp:\/\/127\.0\.0\.1:\d+: in use by another process[^\n]*\n {6}fix: give the honeypot a spare address or port/);
+    } finally {
+      holder.close();
+    }
+    const free = await doctor(`{ id: hep, type: hep, listen: ["udp://127.0.0.1:${busy}", "tcp://127.0.0.1:${busy}"] }`);
+    assert.match(free.out, /ok {4}source hep \(hep\): can listen on udp:\/\/127\.0\.0\.1:\d+, tcp:\/\/127\.0\.0\.1:\d+/);
+  });
 });

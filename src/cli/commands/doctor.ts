@@ -99,6 +99,16 @@ async function checkSources(config: Config): Promise<Check[]> {
         : { status: 'FAIL', what: `source ${source.id} (journald): ${r.out.replace(/^SW_ERR_\w+: /, '')}`, fix: 'install systemd (journalctl) and run as root or in the systemd-journal group' });
       continue;
     }
+    if (source.type === 'hep' || source.type === 'honeypot') {
+      const { probeListen } = await import('./probe.js');
+      const result = await probeListen(source.listen);
+      checks.push(result.ok
+        ? { status: 'ok', what: `source ${source.id} (${source.type}): ${result.detail}` }
+        : { status: 'warn', what: `source ${source.id} (${source.type}): ${result.detail}`, fix: source.type === 'honeypot'
+          ? 'give the honeypot a spare address or port, never the one your PBX answers on'
+          : 'if the daemon is running it already listens there; otherwise free the port or pick another' });
+      continue;
+    }
     if (source.type !== 'ami' && source.type !== 'esl' && source.type !== 'syslog') continue;
     const probe = await import('./probe.js');
     const result = source.type === 'ami' ? await probe.probeAmi(source) : source.type === 'esl' ? await probe.probeEsl(source) : await probe.probeSyslog(source);

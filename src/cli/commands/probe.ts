@@ -89,3 +89,38 @@ export async function probeSyslog(spec: SyslogSourceConfig): Promise<ProbeResult
     },
   );
 }
+
+/**
+ * Binds each `udp://host:port` / `tcp://host:port` for a moment and lets go: whether the daemon could listen
+ * there. (If the daemon is running, it holds them already, which doctor reports as a warning, not a failure.)
+ */
+export async function probeListen(listen: readonly string[]): Promise<ProbeResult> {
+  const { createSocket } = await import('node:dgram');
+  const { createServer } = await import('node:net');
+  const { isIPv6 } = await import('node:net');
+  for (const url of listen) {
+    const match = /^(udp|tcp):\/\/(.+):(\d+)$/.exec(url);
+    if (match === null) return { ok: false, detail: `${url} is not udp://host:port or tcp://host:port` };
+    const [, transport, rawHost, portText] = match as unknown as [string, 'udp' | 'tcp', string, string];
+    const host = rawHost.replace(/^\[|\]$/g, '');
+    const port = Number(portText);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        if (transport === 'udp') {
+          const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+          socket.once('error', reject);
+          socket.bind(port, host, () => socket.close(() => resolve()));
+        } else {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(port, host, () => server.close(() => resolve()));
+        }
+      });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const why = code === 'EADDRINUSE' ? 'in use by another process (the daemon itself, or a PBX: a honeypot needs a port of its own)' : describeError(error);
+      return { ok: false, detail: `cannot listen on ${url}: ${why}` };
+    }
+  }
+  return { ok: true, detail: `can listen on ${listen.join(', ')}` };
+}
