@@ -1,6 +1,7 @@
 import type { Config, HoneypotSourceConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { SecurityEvent } from '../core/event.js';
+import type { Logger } from '../core/logger.js';
 import { HoneypotCore } from '../honeypot/core.js';
 import { HoneypotServer, parseListen, type HoneypotBatch } from '../honeypot/server.js';
 import type { Store } from '../store/types.js';
@@ -14,7 +15,12 @@ import type { EventSource } from './sources.js';
  * supervisor logs it and restarts the source. The core (nonce secret, per-source state) outlives restarts, so
  * a challenge sent before one is still answered after it.
  */
-export function bindHoneypotSource(spec: HoneypotSourceConfig, config: Config, store: Store, sensor: string, clock: Clock = systemClock): EventSource {
+/** How often the counters (requests, answers withheld, records suppressed, refused connections) are logged. */
+const SUMMARY_MS = 60_000;
+
+export function bindHoneypotSource(
+  spec: HoneypotSourceConfig, config: Config, store: Store, sensor: string, clock: Clock = systemClock, logger?: Logger,
+): EventSource {
   const listen = spec.listen.map(parseListen);
   const core = new HoneypotCore({
     clock, userAgent: spec.userAgent, realm: spec.realm, accounts: spec.accounts, reject: spec.reject,
@@ -29,14 +35,30 @@ export function bindHoneypotSource(spec: HoneypotSourceConfig, config: Config, s
     kind: 'events', id: spec.id, format: 'honeypot', sensor,
     async *events(signal) {
       const server = new HoneypotServer({ listen, core, maxConnections: spec.maxConnections });
+      let summarisedAt = clock.now();
+      let last = '';
+      // A summary at most once a minute, and only when something changed: what the bait saw and what its
+      // limits held back (answers withheld from floods, hits counted but not stored, refused connections).
+      const summarise = (): void => {
+        const counters = { ...core.stats, ...server.counters };
+        const text = JSON.stringify(counters);
+        if (text === last) return;
+        last = text;
+        logger?.info({ source: spec.id, ...counters }, 'honeypot counters');
+      };
       try {
         for await (const batch of server.batches(signal)) {
+          if (clock.now() - summarisedAt >= SUMMARY_MS) {
+            summarisedAt = clock.now();
+            summarise();
+          }
           await write(batch);
           const events: SecurityEvent[] = batch.events;
           for (const event of events) event.sensor = sensor;
           if (events.length > 0) yield events;
         }
       } finally {
+        summarise();
         // What a stop leaves counted but unwritten: the suppressed requests of the current minute. If the store
         // is what failed, the error that ended the loop is the one to report, not this one.
         await write({ hits: [], dialled: [], suppressed: core.takeSuppressed(true) }).catch(() => undefined);

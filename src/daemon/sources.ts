@@ -42,7 +42,7 @@ export async function bindSources(config: Config, store: Store, fromStart: boole
     const sensor = `${config.node}/${spec.id}`;
     if (spec.type === 'file') bound.push(await bindFile(spec, config, store, fromStart, sensor));
     else if (spec.type === 'hep') bound.push(bindHepSource(spec, config, sensor, logger));
-    else if (spec.type === 'honeypot') bound.push(bindHoneypotSource(spec, config, store, sensor));
+    else if (spec.type === 'honeypot') bound.push(bindHoneypotSource(spec, config, store, sensor, undefined, logger));
     else bound.push(bindLiveSource(spec, config, sensor));
   }
   return bound;
