@@ -116,7 +116,7 @@ describe('wire analyzer: transactions', () => {
     assert.equal(events[1]!.evidence, 'verified');
   });
 
-  it('404 to REGISTER is an unknown account; 403 without credentials an ACL denial', () => {
+  it('404 to REGISTER is an unknown account; 403 without credentials an ACL denial, or an unknown account for REGISTER', () => {
     const wire = analyzer();
     const unknown: RequestSpec = { method: 'REGISTER', user: '555', ip: ATTACKER, callId: 'u1' };
     const denied: RequestSpec = { method: 'OPTIONS', user: 'scan', ip: ATTACKER, callId: 'u2' };
@@ -124,6 +124,12 @@ describe('wire analyzer: transactions', () => {
     wire.observe(requestPacket(denied, T0));
     assert.deepEqual(kinds(wire.observe(responsePacket(unknown, T0 + 1, 404, 'Not Found'))), ['unknown-account']);
     assert.deepEqual(kinds(wire.observe(responsePacket(denied, T0 + 1, 403, 'Forbidden'))), ['acl-denied']);
+    // A REGISTER refused outright (no challenge) counts toward enumeration like a 404.
+    const refused: RequestSpec = { method: 'REGISTER', user: '556', ip: ATTACKER, callId: 'u3' };
+    wire.observe(requestPacket(refused, T0));
+    const [refusal] = wire.observe(responsePacket(refused, T0 + 1, 403, 'Forbidden'));
+    assert.equal(refusal?.kind, 'unknown-account');
+    assert.equal(refusal?.account, '556');
   });
 
   it('a response whose request was not captured is judged alone, against the address it is sent to', () => {

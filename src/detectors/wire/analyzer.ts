@@ -258,6 +258,9 @@ export class WireAnalyzer {
       [kind, pattern, why] = ['auth-failure', 'wire-auth-rejected', 'credentials rejected with a new challenge'];
     } else if (status === 403) {
       if (credentials) [kind, pattern, why] = ['auth-failure', 'wire-auth-forbidden', 'credentials refused'];
+      // A registration refused before any challenge: the server will not have that account from there. One
+      // source collecting such refusals for many accounts is enumerating (the enumeration rule counts them).
+      else if (method === 'REGISTER') [kind, pattern, why] = ['unknown-account', 'wire-register-forbidden', 'account refused without a challenge'];
       else [kind, pattern, why] = ['acl-denied', 'wire-forbidden', 'refused without credentials'];
     } else if (method === 'INVITE' && INVITE_MISS.has(status)) {
       [kind, pattern, why] = ['dialplan-miss', 'wire-invite-miss', 'no such destination'];
