@@ -109,7 +109,7 @@ export async function explain(store: Store, config: Config, text: string, now: n
     for (const e of oldestFirst) if (e.at > now - 86_400_000) analyzer.process(e, e.at);
     analyzer.close();
     for (const p of analyzer.engine.progress(target.ip, now).filter((r) => r.rule.key === 'ip')) {
-      out.push(`  ${p.rule.name.padEnd(15)} ${p.count}/${p.rule.threshold} ${p.rule.distinct ? `distinct ${p.rule.distinct}s ` : ''}in ${formatDuration(p.rule.windowMs)} (${p.rule.on.join(', ')})${p.count > 0 ? ` - ${p.rule.threshold - p.count} more to a ${formatDuration(p.rule.banMs)} ban` : ''}`);
+      out.push(`  ${p.rule.name.padEnd(15)} ${p.count}/${p.rule.threshold} ${p.rule.distinct ? `distinct ${p.rule.distinct}s ` : ''}in ${formatDuration(p.rule.windowMs)} (${p.rule.on.join(', ')}${p.rule.servers ? ` from ${p.rule.servers.join(', ')}` : ''})${p.count > 0 ? ` - ${p.rule.threshold - p.count} more to a ${formatDuration(p.rule.banMs)} ban` : ''}`);
     }
   }
 
