@@ -40,6 +40,23 @@ export type Server = (typeof SERVERS)[number];
 /** Longest `raw` kept on an event; a flood of long lines must not fill memory or the store. */
 export const RAW_LIMIT = 1024;
 
+/** Q.850-free summary of how a call ended, as CDRs and channel events say it. */
+export const DISPOSITIONS = ['answered', 'no-answer', 'busy', 'failed', 'congestion', 'cancel'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
+/** What a call event knows about the call besides who and where (CDR, CEL, AMI, ESL, SIP dialogs). */
+export interface CallFacts {
+  /** Seconds from the start of the call to its end, when it ended. */
+  durationSec?: number;
+  /** Seconds it was answered (billable), when it ended. */
+  billSec?: number;
+  disposition?: Disposition;
+  /** The server's own id of the call or channel (Asterisk uniqueid, FreeSWITCH uuid). */
+  uniqueId?: string;
+  /** The server's channel name, e.g. `PJSIP/1001-00000012`: where the account came from. */
+  channel?: string;
+}
+
 export interface SecurityEvent {
   /** Epoch milliseconds, from the record itself (never wall time, so replays match live runs). */
   at: number;
@@ -64,6 +81,8 @@ export interface SecurityEvent {
   /** Set when the line shows injection: `ip` is then absent and `candidates` lists every address seen. */
   tampered?: true;
   candidates?: string[];
+  /** Call events (`call-start`, `call-answer`, `call-end`): the call's facts. */
+  call?: CallFacts;
   /**
    * The line ended inside a caller-controlled field (a newline smuggled in, e.g. URL-decoded `%0A`): the rest
    * of the server's message, starting with whatever the caller wrote, is the next line.

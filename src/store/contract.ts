@@ -63,6 +63,18 @@ export function storeContract(name: string, open: () => Promise<Store> | Store):
         assert.deepEqual(stored, [{ ...tampered, id: b }, { ...full, id: a }]);
       });
 
+      it('round-trips the call facts of a call event', async () => {
+        const call = sampleEvent({
+          kind: 'call-end', account: '1001', destination: '+4420794600000',
+          call: { durationSec: 65, billSec: 60, disposition: 'answered', uniqueId: '1700000000.42', channel: 'PJSIP/1001-0000002a' },
+        });
+        const bare = sampleEvent({ kind: 'call-end', call: { disposition: 'no-answer' } });
+        const [a, b] = await store.appendEvents([call, bare]);
+        const stored = await store.events({});
+        assert.deepEqual(stored.find((e) => e.id === a), { ...call, id: a });
+        assert.deepEqual(stored.find((e) => e.id === b), { ...bare, id: b });
+      });
+
       it('lists newest first by event time, 100 by default, and honours limit', async () => {
         const times = Array.from({ length: 120 }, (_, i) => T0 + ((i * 37) % 120) * MINUTE);
         await store.appendEvents(times.map((at) => sampleEvent({ at })));

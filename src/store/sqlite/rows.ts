@@ -1,4 +1,4 @@
-import type { EventKind, Evidence, SecurityEvent, Server, Transport } from '../../core/event.js';
+import type { CallFacts, EventKind, Evidence, SecurityEvent, Server, Transport } from '../../core/event.js';
 import type { SourcePosition } from '../../sources/types.js';
 import type { AuditEntry, Decision, DecisionAction, DecisionOrigin, KnownGoodPair, NewDecision, StoredEvent } from '../types.js';
 import { cidrRange, ipKey } from './keys.js';
@@ -30,11 +30,12 @@ export interface EventRow {
   tampered: number;
   candidates: Nullable<string>;
   raw: string;
+  call: Nullable<string>;
 }
 
 export const INSERT_EVENT = `INSERT INTO events (at, kind, ip, ip_key, port, transport, account, domain, destination,
-  user_agent, call_id, server, sensor, evidence, pattern, reason, tampered, candidates, raw)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  user_agent, call_id, server, sensor, evidence, pattern, reason, tampered, candidates, raw, call)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** Positional parameters for INSERT_EVENT; positional binding is measurably faster than named on the hot path. */
 export function eventParams(e: SecurityEvent): unknown[] {
@@ -58,6 +59,7 @@ export function eventParams(e: SecurityEvent): unknown[] {
     e.tampered ? 1 : 0,
     e.candidates === undefined ? null : JSON.stringify(e.candidates),
     e.raw,
+    e.call === undefined ? null : JSON.stringify(e.call),
   ];
 }
 
@@ -83,6 +85,7 @@ export function eventFromRow(row: EventRow): StoredEvent {
   if (row.reason !== null) event.reason = row.reason;
   if (row.tampered) event.tampered = true;
   if (row.candidates !== null) event.candidates = JSON.parse(row.candidates) as string[];
+  if (row.call !== null && row.call !== undefined) event.call = JSON.parse(row.call) as CallFacts;
   return event;
 }
 

@@ -159,6 +159,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'call facts on call events',
+    up(db) {
+      db.exec(`ALTER TABLE events ADD COLUMN call TEXT; -- JSON CallFacts, only on call events`);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {
