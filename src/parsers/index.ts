@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { swError } from '../core/errors.js';
 import { createAsteriskParser } from './asterisk/index.js';
 import { createAsteriskSecurityParser } from './asterisk-security/index.js';
+import { createAsteriskCdrParser } from './asterisk-cdr/index.js';
 import { createCustomParser } from './custom/index.js';
 import { createFreeswitchParser } from './freeswitch/index.js';
 import { createKamailioParser } from './kamailio/index.js';
@@ -14,6 +15,7 @@ export type BuiltinFormat = (typeof BUILTIN_FORMATS)[number];
 const BUILTIN: Record<BuiltinFormat, () => LineParser> = {
   asterisk: createAsteriskParser,
   'asterisk-security': createAsteriskSecurityParser,
+  'asterisk-cdr': createAsteriskCdrParser,
   freeswitch: createFreeswitchParser,
   kamailio: createKamailioParser,
   opensips: createOpensipsParser,
