@@ -70,7 +70,7 @@ describe('parseAmiEvent: annotated transcript', () => {
       assert.equal(event.pattern, pattern);
       assert.deepEqual(pick(event, fields), fields);
       if (event.kind === 'tampered') assert.equal(event.ip, undefined);
-      assert.ok(event.raw.startsWith(`Event: ${message.get('Event')}\nPrivilege: security,all\n`));
+      assert.ok(event.raw.startsWith(`Event: ${message.get('Event')}\nPrivilege: ${message.get('Event') === 'Cdr' ? 'cdr' : 'security'},all\n`));
     });
   }
 

@@ -6,6 +6,21 @@ import type { AmiMessage } from '../../sources/ami/decoder.js';
 import { formatAmiMessage } from '../../sources/ami/decoder.js';
 import type { ParseContext } from '../types.js';
 import { NO_EVENTS } from '../types.js';
+import { cdrEvent } from '../asterisk-cdr/index.js';
+
+/**
+ * `Event: Cdr` (cdr_manager, reference §1.6.2; the AMI user needs `read = cdr` and the login `Events: security,cdr`):
+ * the same record as a `Master.csv` line, one field per line, so it yields the same `call-end`.
+ */
+function cdrFromAmi(message: AmiMessage, ctx: ParseContext): readonly SecurityEvent[] {
+  const field = (key: string): string => message.get(key) ?? '';
+  const event = cdrEvent({
+    accountcode: field('AccountCode'), dst: field('Destination'), channel: field('Channel'), start: field('StartTime'),
+    answer: field('AnswerTime'), end: field('EndTime'), duration: field('Duration'), billsec: field('BillableSeconds'),
+    disposition: field('Disposition'), uniqueId: message.get('UniqueID'),
+  }, ctx, formatAmiMessage(message), 'ami-cdr');
+  return event === null ? NO_EVENTS : [event];
+}
 
 /**
  * Asterisk security events read from AMI (reference §1.5): `Event: <SecurityEventName>` with the IEs of the
@@ -15,7 +30,7 @@ import { NO_EVENTS } from '../types.js';
  * it is trusted (the event is tampered).
  */
 
-export const AMI_PATTERNS: readonly string[] = securityPatterns('ami');
+export const AMI_PATTERNS: readonly string[] = [...securityPatterns('ami'), 'ami-cdr'];
 
 function valuesOf(message: AmiMessage, key: string): string[] {
   const wanted = key.toLowerCase();
@@ -29,6 +44,7 @@ function valuesOf(message: AmiMessage, key: string): string[] {
 export function parseAmiEvent(message: AmiMessage, ctx: ParseContext): readonly SecurityEvent[] {
   if (message.kind !== 'message') return NO_EVENTS;
   const name = message.get('Event');
+  if (name === 'Cdr') return cdrFromAmi(message, ctx);
   const rule = name === undefined ? undefined : SECURITY_EVENT_TYPES.get(name);
   if (!name || !rule) return NO_EVENTS;
   const remotes = valuesOf(message, 'RemoteAddress');

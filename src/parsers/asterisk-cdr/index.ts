@@ -35,35 +35,57 @@ export function createAsteriskCdrParser(): LineParser {
       const fields = splitCsv(line);
       if (fields === null || !COLUMN_COUNTS.has(fields.length)) return NO_EVENTS;
       const [accountcode, , dst, , , channel, , , , start, answer, end, duration, billsec, disposition] = fields as string[];
-      const outcome = DISPOSITION[disposition!];
-      const durationSec = seconds(duration!);
-      const billSec = seconds(billsec!);
-      if (outcome === undefined || durationSec === undefined || billSec === undefined || billSec > durationSec) return NO_EVENTS;
-      const startAt = parseTimestamp(start!, ctx);
-      const endAt = parseTimestamp(end!, ctx);
-      if (startAt === null || endAt === null || endAt < startAt) return NO_EVENTS;
-      if (answer !== '' && parseTimestamp(answer!, ctx) === null) return NO_EVENTS;
-
-      const endpoint = CHANNEL.exec(channel!)?.[1];
-      const account = endpoint ?? (accountcode !== '' ? accountcode : undefined);
-      const event: SecurityEvent = {
-        at: endAt,
-        kind: 'call-end',
-        server: 'asterisk',
-        // A CDR is written for a call the PBX accepted and placed: nothing in it rests on a forgeable address.
-        evidence: 'verified',
-        pattern: PATTERN,
-        reason: disposition!,
-        raw: boundRaw(line),
-        call: { durationSec, billSec, disposition: outcome, channel: channel!.slice(0, 128) },
-      };
-      if (account !== undefined) event.account = account.slice(0, 128);
-      if (dst !== '') event.destination = dst!.slice(0, 128);
-      const uniqueId = fields.length >= 17 ? fields[16] : undefined;
-      if (uniqueId) event.call!.uniqueId = uniqueId.slice(0, 128);
-      return [event];
+      const event = cdrEvent({
+        accountcode: accountcode!, dst: dst!, channel: channel!, start: start!, answer: answer!, end: end!,
+        duration: duration!, billsec: billsec!, disposition: disposition!, uniqueId: fields.length >= 17 ? fields[16] : undefined,
+      }, ctx, line, PATTERN);
+      return event === null ? NO_EVENTS : [event];
     },
   };
+}
+
+/** The columns of a CDR, by name: the same in `Master.csv` and in AMI `Event: Cdr`. */
+export interface CdrFields {
+  accountcode: string;
+  dst: string;
+  channel: string;
+  start: string;
+  answer: string;
+  end: string;
+  duration: string;
+  billsec: string;
+  disposition: string;
+  uniqueId: string | undefined;
+}
+
+/** A `call-end` from one CDR, or null when its fields are not those of a CDR (see the parser above). */
+export function cdrEvent(cdr: CdrFields, ctx: ParseContext, raw: string, pattern: string): SecurityEvent | null {
+  const outcome = DISPOSITION[cdr.disposition];
+  const durationSec = seconds(cdr.duration);
+  const billSec = seconds(cdr.billsec);
+  if (outcome === undefined || durationSec === undefined || billSec === undefined || billSec > durationSec) return null;
+  const startAt = parseTimestamp(cdr.start, ctx);
+  const endAt = parseTimestamp(cdr.end, ctx);
+  if (startAt === null || endAt === null || endAt < startAt) return null;
+  if (cdr.answer !== '' && parseTimestamp(cdr.answer, ctx) === null) return null;
+
+  const endpoint = CHANNEL.exec(cdr.channel)?.[1];
+  const account = endpoint ?? (cdr.accountcode !== '' ? cdr.accountcode : undefined);
+  const event: SecurityEvent = {
+    at: endAt,
+    kind: 'call-end',
+    server: 'asterisk',
+    // A CDR is written for a call the PBX accepted and placed: nothing in it rests on a forgeable address.
+    evidence: 'verified',
+    pattern,
+    reason: cdr.disposition,
+    raw: boundRaw(raw),
+    call: { durationSec, billSec, disposition: outcome, channel: cdr.channel.slice(0, 128) },
+  };
+  if (account !== undefined) event.account = account.slice(0, 128);
+  if (cdr.dst !== '') event.destination = cdr.dst.slice(0, 128);
+  if (cdr.uniqueId) event.call!.uniqueId = cdr.uniqueId.slice(0, 128);
+  return event;
 }
 
 function seconds(text: string): number | undefined {
