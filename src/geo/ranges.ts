@@ -68,8 +68,16 @@ export interface Range<T> {
   value: T;
 }
 
+/** Addresses mapped to values, whatever the file they came from (CSV ranges, a MaxMind DB). */
+export interface AddressMap<T> {
+  /** How many ranges or networks carry a value. */
+  readonly size: number;
+  /** The value for `ip`, or undefined: no range holds it, the record lacks the value, or the text is no address. */
+  lookup(ip: string): T | undefined;
+}
+
 /** Sorted, non-overlapping ranges of both families. Built once by RangeTable.from (the caller checks overlaps). */
-export class RangeTable<T> {
+export class RangeTable<T> implements AddressMap<T> {
   private constructor(
     private readonly v4: { starts: Uint32Array; ends: Uint32Array; values: T[] },
     private readonly v6: { startHi: BigUint64Array; startLo: BigUint64Array; endHi: BigUint64Array; endLo: BigUint64Array; values: T[] },
