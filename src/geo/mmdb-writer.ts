@@ -39,6 +39,31 @@ export interface MmdbOptions {
   buildEpoch?: number;
 }
 
+/** Records shaped as in the real databases. A GeoLite2-Country record; `registered` alone is what MaxMind writes for satellite and anycast space. */
+export function countryRecord(iso: string | undefined, registered = iso): MmdbValue {
+  const named = (code: string) => ({ geoname_id: 2_750_405, iso_code: code, names: { en: `Country ${code}`, de: `Land ${code}` } });
+  return {
+    continent: { code: 'EU', geoname_id: 6_255_148, names: { en: 'Europe' } },
+    ...(iso === undefined ? {} : { country: named(iso) }),
+    ...(registered === undefined ? {} : { registered_country: named(registered) }),
+  };
+}
+
+/** A GeoLite2-City record: the country sits among city, location, postal and subdivisions. */
+export function cityRecord(iso: string, city = 'Amsterdam', id = 2_759_794): MmdbValue {
+  return {
+    city: { geoname_id: id, names: { en: city, de: city, 'zh-CN': '阿姆斯特丹' } },
+    ...(countryRecord(iso) as object),
+    location: { accuracy_radius: 20, latitude: 52.3759, longitude: 4.8975, time_zone: 'Europe/Amsterdam' },
+    postal: { code: '1012' },
+    subdivisions: [{ geoname_id: 2_749_879, iso_code: 'NH', names: { en: 'North Holland' } }],
+  };
+}
+
+/** A GeoLite2-ASN or DB-IP ASN lite record. */
+export const asnRecord = (asn: number, org?: string): MmdbValue =>
+  org === undefined ? { autonomous_system_number: asn } : { autonomous_system_number: asn, autonomous_system_organization: org };
+
 const SEPARATOR = 16;
 const MARKER = Buffer.from('\xab\xcd\xefMaxMind.com', 'latin1');
 /** Data type numbers from the spec; 8 and up are "extended" (control type 0, then type - 7 in the next byte). */

@@ -164,16 +164,18 @@ function* sampleAddresses(reader: Reader<Response>, bytes: Buffer, ipVersion: 4 
       if (value < nodeCount) stack.push({ node: value, bits: childBits, depth: depth + 1 });
       else if (value > nodeCount) {
         leaves += 1;
-        const text = addressText(childBits << BigInt(width - depth - 1), ipVersion);
-        yield { text, network: `${text}/${depth + 1}` };
+        yield addressOf(childBits << BigInt(width - depth - 1), depth + 1, ipVersion);
       }
     }
   }
 }
 
-function addressText(value: bigint, ipVersion: 4 | 6): string {
-  if (ipVersion === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+/** IPv4 under ::/96 of an IPv6 tree is written dotted: mmdb-lib looks it up from the same node. */
+function addressOf(value: bigint, prefix: number, ipVersion: 4 | 6): { text: string; network: string } {
+  const dotted = (v: bigint) => [24n, 16n, 8n, 0n].map((shift) => String((v >> shift) & 0xffn)).join('.');
+  if (ipVersion === 4) return { text: dotted(value), network: `${dotted(value)}/${prefix}` };
+  if (value >> 32n === 0n && prefix > 96) return { text: dotted(value), network: `${dotted(value)}/${prefix - 96}` };
   const groups: string[] = [];
   for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(((value >> shift) & 0xffffn).toString(16));
-  return groups.join(':');
+  return { text: groups.join(':'), network: `${groups.join(':')}/${prefix}` };
 }
