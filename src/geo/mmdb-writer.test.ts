@@ -68,7 +68,7 @@ describe('mmdb writer (tests only), read back by mmdb-lib', () => {
     const at = (ip: string) => { const [data, prefix] = reader.getWithPrefixLength(ip); return [(data as { n?: number } | null)?.n, prefix]; };
     assert.deepEqual(at('1.2.3.4'), [1, 2], '0.0.0.0/1 holding 64.0.0.0/2 is split, so its other half is 0.0.0.0/2');
     assert.deepEqual(at('100.1.1.1'), [2, 2]);
-    assert.deepEqual(at('192.0.2.200'), [25, 25]);
+    assert.deepEqual(at('192.0.2.200'), [25, 27], '192.0.2.128/25 split around .255/32 leaves .192/27 here');
     assert.deepEqual(at('192.0.2.255'), [32, 32]);
     assert.deepEqual(at('192.0.2.1')[0], undefined);
     assert.deepEqual(at('::ffff:192.0.2.255')[0], 32);
