@@ -36,6 +36,15 @@ describe('config', () => {
     assert.match(fail('timezone: Mars/Olympus'), /timezone: got "Mars\/Olympus", expected an IANA time zone/);
     assert.match(fail('sources: [{ id: a, type: file, path: /x, format: astrisk }]'), /sources\[0\]\.format: got "astrisk", expected one of asterisk, asterisk-security/);
     assert.match(fail('sources: [{ id: a, type: file, path: /x, format: asterisk }, { id: a, type: file, path: /y, format: asterisk }]'), /sources\[1\]\.id: "a" is used twice/);
+    assert.match(fail('fraud: { homeCountry: XX }'), /fraud\.homeCountry: got "XX", expected a country code libphonenumber knows/);
+    assert.match(fail('fraud: { homeCountry: GB, outsideLine: ["9a"] }'), /fraud\.outsideLine\[0\]: got "9a", expected 1 to 6 digits/);
+    assert.match(fail('sources: [{ id: h, type: hep, listen: "udp:0.0.0.0:9060" }]'), /sources\[0\]\.listen: got "udp:0\.0\.0\.0:9060", expected udp:\/\/host:port or tcp:\/\/host:port/);
+  });
+
+  it('fraud: optional, country codes upper-cased, defaults filled in', () => {
+    assert.equal(defaultConfig().fraud, undefined);
+    const config = parseConfigText('fraud: { homeCountry: gb, allowedCountries: [ie] }', 'test.yaml', {});
+    assert.deepEqual(config.fraud, { homeCountry: 'GB', outsideLine: [], allowedCountries: ['IE'], highRiskCountries: [], extensionDigits: 6 });
   });
 
   it('custom patterns are compiled at load time, so a bad regex fails at start-up', () => {

@@ -3,6 +3,7 @@ import { EVENT_KINDS, EVIDENCE_CLASSES, SERVERS } from '../core/event.js';
 import { parseDuration } from '../core/duration.js';
 import { parseCidr } from '../core/ip.js';
 import { isValidTimezone } from '../core/time.js';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 
 /**
  * The one configuration schema. Unknown keys are errors, defaults live here, and every message names what
@@ -46,6 +47,15 @@ const fileSource = z.strictObject({
 });
 
 const port = z.number().int().min(1).max(65535);
+
+/** An ISO 3166 alpha-2 code libphonenumber knows, upper-cased. */
+const country = () =>
+  z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'expected an ISO 3166 alpha-2 country code such as "GB"')
+    .transform((code) => code.toUpperCase())
+    .refine((code) => isSupportedCountry(code), 'expected a country code libphonenumber knows, such as "US", "GB", "DE"');
+const dialPrefix = z.string().regex(/^\d{1,6}$/, 'expected 1 to 6 digits, e.g. "9" or "011"');
 const hostPort = z
   .string()
   .regex(/^(?:\[[0-9a-fA-F:.]+\]|[0-9.]+|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port such as 0.0.0.0:514 or [::]:514');
@@ -244,6 +254,21 @@ export const configSchema = z.strictObject({
     })
     .prefault({})
     .describe('detectors that read SIP messages (HEP, honeypot)'),
+  fraud: z
+    .strictObject({
+      homeCountry: country().describe('the country the PBX dials from; its calls are tier T1 (domestic)'),
+      outsideLine: z.array(dialPrefix).default([]).describe('digits dialled for an outside line, e.g. ["9"]'),
+      internationalPrefixes: z
+        .array(dialPrefix)
+        .min(1)
+        .optional()
+        .describe('replaces the default: the home country\'s international prefix from libphonenumber, plus "00" and "011"'),
+      allowedCountries: z.array(country()).default([]).describe('countries whose calls are tier T2 (allowed international), not T3'),
+      highRiskCountries: z.array(country()).default([]).describe('countries whose calls are always tier T4 (high risk)'),
+      extensionDigits: z.number().int().min(0).max(15).default(6).describe('digit strings this short are internal extensions'),
+    })
+    .optional()
+    .describe('toll-fraud detection: how dialled numbers are read and which destinations are risky'),
   geo: z
     .strictObject({
       country: z.string().min(1).optional().describe('CSV range file: start,end,country (DB-IP lite / IP2Location lite layout)'),
