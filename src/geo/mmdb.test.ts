@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { Reader } from 'mmdb-lib';
+import { Reader, type Response } from 'mmdb-lib';
 import { isSipwardenError } from '../core/errors.js';
 import { loadAsnDatabase, loadCountryDatabase, loadGeo } from './index.js';
 import { asnRecord, cityRecord, countryRecord, writeMmdb, type MmdbNetwork, type MmdbOptions } from './mmdb-writer.js';
@@ -133,7 +133,7 @@ describe('geo: MaxMind DB ASN database', () => {
 describe('geo: MaxMind DB files that cannot be trusted', () => {
   const good = writeMmdb({ databaseType: 'GeoLite2-Country', networks: COUNTRY_NETWORKS });
   const marker = good.lastIndexOf(Buffer.from('\xab\xcd\xefMaxMind.com', 'latin1'));
-  const dataStart = new Reader(good).metadata.searchTreeSize + 16;
+  const dataStart = new Reader<Response>(good).metadata.searchTreeSize + 16;
 
   it('truncated: the metadata gone, cut inside it, or the tree or data section short of what the metadata says', () => {
     let path = file(good.subarray(0, Math.floor(good.length / 2)));
@@ -203,5 +203,37 @@ describe('geo: MaxMind DB files that cannot be trusted', () => {
     const db = loadAsnDatabase(mmdb({ databaseType: 'GeoLite2-ASN', networks: [] }));
     assert.equal(db.size, 0);
     assert.equal(db.lookup('192.0.2.1'), undefined);
+  });
+});
+
+describe('geo: MaxMind DB on the hot path', () => {
+  it('lookups per second, City records: mmdb-lib alone, distinct addresses (cache misses), repeated addresses (diagnostic, not asserted)', (t) => {
+    const countries = ['NL', 'DE', 'US', 'FR', 'GB'];
+    const networks: MmdbNetwork[] = [];
+    for (let i = 0; i < 4096; i++) {
+      networks.push({ network: `${11 + (i >> 8)}.${i & 255}.${(i * 7) & 255}.0/24`, record: cityRecord(countries[i % 5]!, `City ${i}`, 10_000 + i) });
+      networks.push({ network: `2001:db8:${i.toString(16)}::/48`, record: cityRecord(countries[i % 5]!, `City ${i}`, 10_000 + i) });
+    }
+    const bytes = writeMmdb({ databaseType: 'GeoLite2-City', mappedAlias: true, networks });
+    const db = loadCountryDatabase(file(bytes));
+    const addresses: string[] = [];
+    for (let i = 0; i < 40_000; i++) {
+      const n = i % 4096;
+      addresses.push(i % 4 === 0 ? `2001:db8:${n.toString(16)}::${i.toString(16)}` : `${11 + (n >> 8)}.${n & 255}.${(n * 7) & 255}.${i >> 12}`);
+    }
+    assert.equal(new Set(addresses).size, addresses.length);
+    addresses.forEach((ip, i) => assert.equal(db.lookup(ip), countries[(i % 4096) % 5], ip));
+    const reader = new Reader<Response>(bytes);
+    const perSecond = (lookup: (ip: string) => unknown, list: readonly string[]): number => {
+      const start = performance.now();
+      for (const ip of list) lookup(ip);
+      return Math.round((list.length / (performance.now() - start)) * 1000);
+    };
+    for (const ip of addresses) reader.get(ip); // warmed as db.lookup was above, so the JIT favours neither
+    const fresh = loadCountryDatabase(file(bytes));
+    const hot = Array.from({ length: 50 }, () => addresses.slice(0, 1000)).flat();
+    t.diagnostic(`mmdb-lib get, City records: ${perSecond((ip) => reader.get(ip), addresses)} lookups/s`);
+    t.diagnostic(`country lookup, 40000 distinct addresses (past the cache): ${perSecond((ip) => fresh.lookup(ip), addresses)} lookups/s`);
+    t.diagnostic(`country lookup, 1000 addresses asked 50 times each: ${perSecond((ip) => fresh.lookup(ip), hot)} lookups/s`);
   });
 });
