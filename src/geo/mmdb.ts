@@ -72,7 +72,8 @@ export function openMaxMindDb<T>(path: string, bytes: Buffer, shape: RecordShape
   const networks = checkTree(bytes, nodeCount, recordSize, dataEnd - dataStart);
   if (typeof networks === 'string') throw fail(`MaxMind DB corrupt: ${networks}`);
 
-  const seen = { leaves: 0, holding: 0 };
+  let sampled = 0;
+  let holding = 0;
   for (const address of sampleAddresses(reader, bytes, ipVersion)) {
     let record: unknown;
     try {
@@ -80,10 +81,10 @@ export function openMaxMindDb<T>(path: string, bytes: Buffer, shape: RecordShape
     } catch (error) {
       throw fail(`MaxMind DB corrupt: the record for ${address.network} cannot be decoded: ${(error as Error).message}`, error);
     }
-    seen.leaves += 1;
-    if (shape.has(record)) seen.holding += 1;
+    sampled += 1;
+    if (shape.has(record)) holding += 1;
   }
-  if (seen.leaves > 0 && seen.holding === 0) {
+  if (sampled > 0 && holding === 0) {
     throw fail(`a MaxMind DB of type "${String(databaseType)}" whose records have no ${shape.field}; expected ${shape.expected}`);
   }
 
