@@ -109,11 +109,33 @@ describe('wire analyzer: transactions', () => {
       ...wire.observe(requestPacket(retry, T0 + 10)),
       ...wire.observe(responsePacket(retry, T0 + 11, 404, 'Not Found')),
     ];
-    assert.deepEqual(kinds(events), ['call-start', 'dialplan-miss']);
+    assert.deepEqual(kinds(events), ['call-start', 'call-end', 'dialplan-miss']);
     assert.equal(events[0]!.destination, '0097259123456');
-    assert.equal(events[1]!.destination, '0097259123456');
-    assert.equal(events[1]!.account, '1001');
-    assert.equal(events[1]!.evidence, 'verified');
+    assert.deepEqual(events[1]!.call, { durationSec: 0, billSec: 0, disposition: 'failed' });
+    assert.equal(events[1]!.account, '1001', 'the call is the account that authenticated its retry');
+    assert.equal(events[2]!.destination, '0097259123456');
+    assert.equal(events[2]!.account, '1001');
+    assert.equal(events[2]!.evidence, 'verified');
+  });
+
+  it('an answered call ends at the BYE of either side, with its billable seconds; a cancelled one as cancelled', () => {
+    const wire = analyzer();
+    const invite: RequestSpec = { method: 'INVITE', user: '1001', target: '442079460000', ip: PHONE, callId: 'talk', seq: 1 };
+    wire.observe(requestPacket(invite, T0));
+    assert.deepEqual(kinds(wire.observe(responsePacket(invite, T0 + 5000, 200, 'OK'))), ['call-answer']);
+    // The called side hangs up 95 s after the answer: the BYE comes from the server, to the phone.
+    const bye = { ...requestPacket({ method: 'BYE', user: '1001', target: '442079460000', ip: PHONE, callId: 'talk', seq: 2 }, T0 + 100_000), srcIp: SERVER, dstIp: PHONE };
+    const [end] = wire.observe(bye);
+    assert.equal(end?.kind, 'call-end');
+    assert.equal(end?.ip, PHONE);
+    assert.equal(end?.destination, '442079460000');
+    assert.deepEqual(end?.call, { durationSec: 100, billSec: 95, disposition: 'answered' });
+    assert.deepEqual(kinds(wire.observe(bye)), [], 'a retransmitted BYE ends nothing twice');
+
+    const ringing: RequestSpec = { method: 'INVITE', user: '1001', target: '4420', ip: PHONE, callId: 'gave-up', seq: 1 };
+    wire.observe(requestPacket(ringing, T0));
+    const [cancelled] = wire.observe(responsePacket(ringing, T0 + 20_000, 487, 'Request Terminated'));
+    assert.deepEqual(cancelled?.call, { durationSec: 20, billSec: 0, disposition: 'cancel' });
   });
 
   it('404 to REGISTER is an unknown account; 403 without credentials an ACL denial, or an unknown account for REGISTER', () => {

@@ -1,4 +1,4 @@
-import { boundRaw, type EventKind, type Evidence, type SecurityEvent, type Transport } from '../../core/event.js';
+import { boundRaw, type Disposition, type EventKind, type Evidence, type SecurityEvent, type Transport } from '../../core/event.js';
 import { PrefixSet } from '../../core/ip.js';
 import type { SipRequest, SipResponse } from '../../parsers/sip/types.js';
 import { scannerFingerprint } from './fingerprint.js';
@@ -58,6 +58,34 @@ interface Challenge {
   status: number;
 }
 
+/** An initial INVITE from a client, until its final answer; then, if answered, a dialog until its BYE. */
+interface Call {
+  /** Start time while pending; answer time once it is a dialog (the tables age entries by `at`). */
+  at: number;
+  startedAt: number;
+  ip: string;
+  port: number;
+  transport: Transport;
+  account?: string;
+  destination?: string;
+  callId: string;
+  verified: boolean;
+}
+
+/** How long an INVITE may ring (RFC 3261 Timer C is 3 min) and how long a call may last before we forget it. */
+const RINGING_MS = 300_000;
+const DIALOG_MS = 86_400_000;
+
+/** Final answers to an INVITE, as a CDR would say them. */
+function dispositionOf(status: number): Disposition {
+  if (status < 300) return 'answered';
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 487) return 'cancel';
+  if (status === 408 || status === 480) return 'no-answer';
+  if (status === 502 || status === 503 || status === 504) return 'congestion';
+  return 'failed';
+}
+
 /** RFC 3261 Timer B / F: a transaction with no final response after this is gone. */
 const TRANSACTION_MS = 32_000;
 /** A source silent this long has no flood window or cooldown worth keeping. */
@@ -96,7 +124,9 @@ export class WireAnalyzer {
   /** ip|nonce of challenges that were answered, and of re-challenges to credentials: later guesses on them are proven. */
   private readonly issued = new TimedMap<{ at: number }>();
   /** ip|Call-ID of INVITEs already counted as a call start (a challenged INVITE is sent twice). */
-  private readonly calls = new TimedMap<{ at: number }>();
+  private readonly calls = new TimedMap<Call>();
+  /** Answered calls by the same key, until a BYE ends them: each becomes a `call-end` with its duration. */
+  private readonly dialogs = new TimedMap<Call>();
 
   /** Per-source flood and throttle state in flat arrays: a slot per address, found through `slots`. */
   private readonly slots = new Map<string, number>();
@@ -143,6 +173,8 @@ export class WireAnalyzer {
 
   private request(packet: WirePacket, message: SipRequest, out: SecurityEvent[]): void {
     this.stats.requests++;
+    // Either side may hang up, the server included: a BYE ends the dialog before anything else is judged.
+    if (message.method === 'BYE' && message.callId !== undefined && this.dialogs.size > 0) this.hangup(packet, message.callId, out);
     if (this.anyServers && this.servers.has(packet.srcIp)) {
       this.stats.fromServers++;
       return;
@@ -164,8 +196,20 @@ export class WireAnalyzer {
 
     if (method === 'INVITE' && message.to?.tag === undefined && callId !== undefined) {
       const callKey = detach(`${packet.srcIp}|${callId}`);
-      if (!this.calls.has(callKey)) {
-        this.calls.set(callKey, { at: packet.at });
+      const pending = this.calls.get(callKey);
+      if (pending !== undefined) {
+        // The same call retried with credentials: from now on it is the authenticated account's call.
+        if (authUser !== undefined) pending.account = this.intern(this.accounts, authUser, 64);
+        pending.verified ||= answered;
+      } else if (!this.dialogs.has(callKey)) {
+        const call: Call = {
+          at: packet.at, startedAt: packet.at, ip: packet.srcIp, port: packet.srcPort, transport: packet.transport,
+          callId: detach(callId.length > 128 ? callId.slice(0, 128) : callId), verified: this.evidence(packet.transport, answered) === 'verified',
+        };
+        const caller = authUser ?? account;
+        if (caller !== undefined) call.account = this.intern(this.accounts, caller, 64);
+        if (destination !== undefined) call.destination = this.intern(this.accounts, destination, 64);
+        this.calls.set(callKey, call);
         if (this.calls.size > this.maxTransactions) this.calls.shift();
         out.push(this.event(packet, 'call-start', {
           account: authUser ?? account, destination, userAgent, callId, raw: boundRaw(packet.raw ?? message.head),
@@ -229,6 +273,9 @@ export class WireAnalyzer {
       this.stats.fromServers++;
       return;
     }
+    if (method === 'INVITE' && transaction !== undefined && !transaction.inDialog && status !== 401 && status !== 407) {
+      this.settle(packet, `${ip}|${message.callId ?? ''}`, status, out);
+    }
     const port = transaction?.port ?? packet.dstPort;
     const transport = transaction?.transport ?? packet.transport;
     const credentials = transaction?.authUser !== undefined;
@@ -275,6 +322,41 @@ export class WireAnalyzer {
       evidence: this.evidence(transport, transaction?.answered ?? false),
       pattern, reason: `${status} ${clip(message.reason)} to ${method}: ${why}`,
     }));
+  }
+
+  /** A final answer to an initial INVITE: an answered call becomes a dialog; any other answer ends the call. */
+  private settle(packet: WirePacket, key: string, status: number, out: SecurityEvent[]): void {
+    const call = this.calls.get(key);
+    if (call === undefined) return;
+    this.calls.delete(key);
+    if (status < 300) {
+      this.dialogs.set(key, { ...call, at: packet.at });
+      if (this.dialogs.size > this.maxTransactions) this.dialogs.shift();
+      return;
+    }
+    out.push(this.callEnd(call, packet.at, 0, dispositionOf(status), `${status} to INVITE`));
+  }
+
+  /** A BYE from either side of an answered call we saw start. */
+  private hangup(packet: WirePacket, callId: string, out: SecurityEvent[]): void {
+    for (const ip of [packet.srcIp, packet.dstIp]) {
+      const key = `${ip}|${callId}`;
+      const dialog = this.dialogs.get(key);
+      if (dialog === undefined) continue;
+      this.dialogs.delete(key);
+      out.push(this.callEnd(dialog, packet.at, Math.max(0, Math.round((packet.at - dialog.at) / 1000)), 'answered', `BYE from ${ip === packet.srcIp ? 'the caller' : 'the called side'}`));
+      return;
+    }
+  }
+
+  private callEnd(call: Call, at: number, billSec: number, disposition: Disposition, why: string): SecurityEvent {
+    const event = build({
+      at, kind: 'call-end', ip: call.ip, port: call.port, transport: call.transport, account: call.account, destination: call.destination,
+      callId: call.callId, evidence: call.verified ? 'verified' : 'spoofable', pattern: 'wire-call-end', reason: why,
+      raw: `call ${call.callId} from ${call.account ?? '?'} to ${call.destination ?? '?'}: ${disposition}, ${why}`,
+    });
+    event.call = { durationSec: Math.max(0, Math.round((at - call.startedAt) / 1000)), billSec, disposition };
+    return event;
   }
 
   /** Records a nonce the server sent to this address, so credentials carrying it prove the address. */
@@ -342,7 +424,8 @@ export class WireAnalyzer {
   private expire(now: number, out: SecurityEvent[]): void {
     this.transactions.expire(now - TRANSACTION_MS);
     this.stats.transactions = this.transactions.size;
-    this.calls.expire(now - TRANSACTION_MS);
+    this.calls.expire(now - RINGING_MS);
+    this.dialogs.expire(now - DIALOG_MS);
     this.issued.expire(now - NONCE_MS);
     this.challenges.expire(now - this.options.challengeTimeoutMs, (_key, challenge) => {
       out.push(build({
