@@ -271,11 +271,19 @@ export const configSchema = z.strictObject({
     .describe('toll-fraud detection: how dialled numbers are read and which destinations are risky'),
   geo: z
     .strictObject({
-      country: z.string().min(1).optional().describe('CSV range file: start,end,country (DB-IP lite / IP2Location lite layout)'),
-      asn: z.string().min(1).optional().describe('CSV range file: start,end,asn,organisation'),
+      country: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('country database: a MaxMind DB (.mmdb: GeoLite2-Country/City, DB-IP country/city lite) or a CSV range file start,end,country (DB-IP lite / IP2Location lite layout)'),
+      asn: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('ASN database: a MaxMind DB (.mmdb: GeoLite2-ASN, DB-IP ASN lite, IPtoASN converted) or a CSV range file start,end,asn,organisation'),
     })
     .optional()
-    .describe('local geo/ASN databases for reports; nothing is looked up over the network'),
+    .describe('local geo/ASN databases (MaxMind .mmdb or CSV ranges, told apart by content); nothing is looked up over the network'),
   budget: z
     .strictObject({
       spoofable: z
