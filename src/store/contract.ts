@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { SecurityEvent } from '../core/event.js';
 import { isSipwardenError } from '../core/errors.js';
 import { honeypotContract } from './honeypot-contract.js';
+import type { Incident } from '../fraud/incidents.js';
 import type { NewDecision, Store } from './types.js';
 
 /**
@@ -290,6 +291,31 @@ export function storeContract(name: string, open: () => Promise<Store> | Store):
     });
 
     honeypotContract(() => store);
+
+    describe('fraud incidents', () => {
+      const incident = (over: Partial<Incident> = {}): Incident => ({
+        id: 'fraud-1001-x', account: '1001', openedAt: T0, updatedAt: T0, severity: 'warning', rules: [], sources: ['203.0.113.9'],
+        destinations: [{ raw: '0097259', e164: '+97259', country: 'IL', tier: 'T3', reasons: ['country-not-allowed'] }],
+        callIds: ['c1'], calls: 1, answered: 0, minutes: 0, actions: [], ...over,
+      });
+
+      it('saves by id (a later save replaces), and lists by account and recency', async () => {
+        await store.saveIncident(incident());
+        await store.saveIncident(incident({ updatedAt: T0 + 60_000, severity: 'critical', calls: 7 }));
+        await store.saveIncident(incident({ id: 'fraud-2002-y', account: '2002', updatedAt: T0 + 30_000 }));
+        const all = await store.incidents({});
+        assert.deepEqual(all.map((i) => [i.id, i.severity, i.calls]), [['fraud-1001-x', 'critical', 7], ['fraud-2002-y', 'warning', 1]]);
+        assert.deepEqual((await store.incidents({ account: '2002' })).map((i) => i.id), ['fraud-2002-y']);
+        assert.deepEqual((await store.incidents({ since: T0 + 45_000 })).map((i) => i.id), ['fraud-1001-x']);
+        assert.deepEqual(all[0]!.destinations, incident().destinations, 'round-trips the whole incident');
+      });
+
+      it('prunes incidents quiet for longer than the age limit', async () => {
+        await store.saveIncident(incident({ updatedAt: T0 }));
+        await store.prune(T0 + 10 * 86_400_000, { maxAgeMs: 86_400_000, maxEvents: 1000 });
+        assert.deepEqual(await store.incidents({}), []);
+      });
+    });
 
     it('rejects an invalid prefix with SW_ERR_IP', async () => {
       await assert.rejects(store.events({ cidr: '203.0.113.0/33' }), (e) => isSipwardenError(e, 'SW_ERR_IP'));

@@ -1,4 +1,5 @@
 import type { EventKind, Evidence, SecurityEvent, Transport } from '../core/event.js';
+import type { Incident } from '../fraud/incidents.js';
 import type { SourcePosition } from '../sources/types.js';
 
 /** One step of the policy path, kept on every decision so `why` can replay the reasoning. */
@@ -290,6 +291,11 @@ export interface Store {
    * Applies retention; returns how many events were removed. Honeypot hits and suppressed counts follow the
    * same age and count limits; hotlist numbers stay until unseen for a year and more.
    */
+  /** Inserts or replaces a fraud incident by its id (the daemon saves it each time it changes). */
+  saveIncident(incident: Incident): Promise<void>;
+  /** Incidents updated at or after `since`, of one account or all, most recently updated first (default 100). */
+  incidents(query: { account?: string; since?: number; limit?: number }): Promise<Incident[]>;
+
   prune(now: number, retention: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
 }

@@ -165,6 +165,23 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`ALTER TABLE events ADD COLUMN call TEXT; -- JSON CallFacts, only on call events`);
     },
   },
+  {
+    description: 'fraud incidents',
+    up(db) {
+      db.exec(`
+        CREATE TABLE fraud_incidents (
+          id TEXT PRIMARY KEY,
+          account TEXT NOT NULL,
+          opened_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          severity TEXT NOT NULL,
+          body TEXT NOT NULL      -- the whole incident, JSON
+        );
+        CREATE INDEX fraud_incidents_account ON fraud_incidents (account, updated_at);
+        CREATE INDEX fraud_incidents_updated ON fraud_incidents (updated_at);
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -23,6 +23,7 @@ import type {
 } from '../types.js';
 import { HoneypotTables } from './honeypot.js';
 import * as rows from './rows.js';
+import type { Incident } from '../../fraud/incidents.js';
 import { decisionWhere, eventWhere } from './where.js';
 
 const DEFAULT_LIMIT = 100;
@@ -258,6 +259,32 @@ export class SqliteStore implements Store {
     return this.guard('hotlist', () => this.honeypot.hotlist(query));
   }
 
+  async saveIncident(incident: Incident): Promise<void> {
+    this.guard('saveIncident', () => {
+      this.stmt(`INSERT INTO fraud_incidents (id, account, opened_at, updated_at, severity, body) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, severity = excluded.severity, body = excluded.body`)
+        .run(incident.id, incident.account, incident.openedAt, incident.updatedAt, incident.severity, JSON.stringify(incident));
+    });
+  }
+
+  async incidents(query: { account?: string; since?: number; limit?: number }): Promise<Incident[]> {
+    return this.guard('incidents', () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.account !== undefined) {
+        where.push('account = ?');
+        params.push(query.account);
+      }
+      if (query.since !== undefined) {
+        where.push('updated_at >= ?');
+        params.push(query.since);
+      }
+      const sql = `SELECT body FROM fraud_incidents ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id LIMIT ?`;
+      const found = this.stmt(sql).all(...params, query.limit ?? 100) as { body: string }[];
+      return found.map((row) => JSON.parse(row.body) as Incident);
+    });
+  }
+
   /**
    * Removes events older than the age limit, then the oldest (by event time) beyond the count limit, in chunks
    * of PRUNE_CHUNK with the event loop released between them; honeypot hits the same way. The no-op path is
@@ -275,6 +302,7 @@ export class SqliteStore implements Store {
       now - KNOWN_GOOD_RETENTION_MS,
     );
     for (const sql of HoneypotTables.PRUNE_HOTLIST) await this.deleteChunks(sql, now - KNOWN_GOOD_RETENTION_MS);
+    await this.deleteChunks('DELETE FROM fraud_incidents WHERE id IN (SELECT id FROM fraud_incidents WHERE updated_at < ? LIMIT ?)', cutoff);
     return removed;
   }
 
