@@ -5,6 +5,7 @@ import { createAsteriskSecurityParser } from './asterisk-security/index.js';
 import { createAsteriskCdrParser } from './asterisk-cdr/index.js';
 import { createCustomParser } from './custom/index.js';
 import { createFreeswitchParser } from './freeswitch/index.js';
+import { createFreeswitchCdrParser } from './freeswitch-cdr/index.js';
 import { createKamailioParser } from './kamailio/index.js';
 import { createOpensipsParser } from './opensips/index.js';
 import { guardParser } from './guard.js';
@@ -17,6 +18,7 @@ const BUILTIN: Record<BuiltinFormat, () => LineParser> = {
   'asterisk-security': createAsteriskSecurityParser,
   'asterisk-cdr': createAsteriskCdrParser,
   freeswitch: createFreeswitchParser,
+  'freeswitch-cdr': createFreeswitchCdrParser,
   kamailio: createKamailioParser,
   opensips: createOpensipsParser,
 };

@@ -2,7 +2,7 @@ import type { SecurityEvent, Server } from '../core/event.js';
 import type { TimeContext } from '../core/time.js';
 
 /** The formats sipwarden parses without configuration. */
-export const BUILTIN_FORMATS = ['asterisk', 'asterisk-security', 'asterisk-cdr', 'freeswitch', 'kamailio', 'opensips'] as const;
+export const BUILTIN_FORMATS = ['asterisk', 'asterisk-security', 'asterisk-cdr', 'freeswitch', 'freeswitch-cdr', 'kamailio', 'opensips'] as const;
 
 /** What a parser may know besides the line: the zone of the timestamps and a reference instant for the year. */
 export type ParseContext = TimeContext;
