@@ -56,6 +56,12 @@ function pick(event: SecurityEvent, expected: Record<string, unknown>): Record<s
 
 const frames = loadTranscript();
 
+/** The class Asterisk writes for the event's kind: cdr_manager's `cdr`, the channel events' and CEL's `call`. */
+function privilegeOf(event: SecurityEvent): string {
+  if (event.pattern === 'ami-cdr') return 'cdr';
+  return event.kind.startsWith('call-') ? 'call' : 'security';
+}
+
 describe('parseAmiEvent: annotated transcript', () => {
   for (const { lineNumber, expect, message } of frames) {
     const { pattern, none, ...fields } = expect;
@@ -70,7 +76,8 @@ describe('parseAmiEvent: annotated transcript', () => {
       assert.equal(event.pattern, pattern);
       assert.deepEqual(pick(event, fields), fields);
       if (event.kind === 'tampered') assert.equal(event.ip, undefined);
-      assert.ok(event.raw.startsWith(`Event: ${message.get('Event')}\nPrivilege: ${message.get('Event') === 'Cdr' ? 'cdr' : 'security'},all\n`));
+      assert.ok(event.raw.startsWith(`Event: ${message.get('Event')}\nPrivilege: ${privilegeOf(event)},all\n`));
+      if (event.kind.startsWith('call-')) assert.equal(event.ip, undefined);
     });
   }
 

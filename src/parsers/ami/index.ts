@@ -7,6 +7,7 @@ import { formatAmiMessage } from '../../sources/ami/decoder.js';
 import type { ParseContext } from '../types.js';
 import { NO_EVENTS } from '../types.js';
 import { cdrEvent } from '../asterisk-cdr/index.js';
+import { CALL_EVENTS, CALL_PATTERNS, callFromAmi, valuesOf } from './calls.js';
 
 /**
  * `Event: Cdr` (cdr_manager, reference §1.6.2; the AMI user needs `read = cdr` and the login `Events: security,cdr`):
@@ -30,21 +31,18 @@ function cdrFromAmi(message: AmiMessage, ctx: ParseContext): readonly SecurityEv
  * it is trusted (the event is tampered).
  */
 
-export const AMI_PATTERNS: readonly string[] = [...securityPatterns('ami'), 'ami-cdr'];
-
-function valuesOf(message: AmiMessage, key: string): string[] {
-  const wanted = key.toLowerCase();
-  return message.fields.filter(([name]) => name.toLowerCase() === wanted).map(([, value]) => value);
-}
+export const AMI_PATTERNS: readonly string[] = [...securityPatterns('ami'), 'ami-cdr', ...CALL_PATTERNS];
 
 /**
  * Events of one AMI message: one for a security event with a readable RemoteAddress, a tampered one for a
- * frame with several, none for anything else (banner, responses, Cdr, FullyBooted, ...). Pure; never throws.
+ * frame with several, a call event for a Cdr and for the channel events of calls.ts, none for anything else
+ * (banner, responses, FullyBooted, ...). Pure; never throws.
  */
 export function parseAmiEvent(message: AmiMessage, ctx: ParseContext): readonly SecurityEvent[] {
   if (message.kind !== 'message') return NO_EVENTS;
   const name = message.get('Event');
   if (name === 'Cdr') return cdrFromAmi(message, ctx);
+  if (name !== undefined && CALL_EVENTS.has(name)) return callFromAmi(name, message, ctx);
   const rule = name === undefined ? undefined : SECURITY_EVENT_TYPES.get(name);
   if (!name || !rule) return NO_EVENTS;
   const remotes = valuesOf(message, 'RemoteAddress');
