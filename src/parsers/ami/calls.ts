@@ -23,6 +23,10 @@ import {
  * call is not placing one) and Local channel halves. All three kinds carry the caller's Uniqueid, which is
  * also the CDR's UniqueID, so the detector pairs them. No `ip`: these events carry no address.
  *
+ * The AMI user needs `read = call` and the login `Events: call` (with security and cdr as wanted); CEL also
+ * needs cel.conf `enable=yes`, `apps=dial` and the events above. Without manager.conf `timestampevents = yes`
+ * the channel events carry no time and get the time they were read (ctx.referenceTime).
+ *
  * Not mapped: `Newstate` Up (the caller is up as soon as the dialplan runs Answer(), long before anyone
  * answers a Dial) and CEL `CHAN_START` (a channel exists, nothing is dialled yet).
  */
