@@ -1,6 +1,7 @@
 import { RAW_LIMIT, type EventKind, type Evidence, type SecurityEvent } from '../../core/event.js';
 import { normalizeIp } from '../../core/ip.js';
 import { NO_EVENTS, type ParseContext } from '../types.js';
+import { CALL_RAW_FIRST, callEvent } from './calls.js';
 
 /**
  * FreeSWITCH sofia security events read from the event socket (`event plain CUSTOM sofia::register_failure
@@ -21,6 +22,7 @@ import { NO_EVENTS, type ParseContext } from '../types.js';
  *   and counting both would double every failure. STALE yields nothing either (sofia re-challenges, and fires
  *   pre_register for it). SUCCESS and RENEWED (a refresh with valid credentials) yield auth-success with the
  *   digest `username` as account.
+ * - Channel events (CHANNEL_CREATE, CHANNEL_ANSWER, CHANNEL_HANGUP_COMPLETE) are calls: see calls.ts.
  * - pre_register is a request without credentials, about to be challenged: a `challenge`, spoofable (one UDP
  *   request). It has no registration type, so its To user cannot be told apart as account or dialled number;
  *   the account is the SIP From user, which in this event sits in the header named `to-user` (sofia swaps the
@@ -103,8 +105,8 @@ function port(event: Map<string, string>): number | undefined {
 }
 
 /** `Name: value` lines, control characters re-escaped so one header stays one line, cut to RAW_LIMIT. */
-export function renderRaw(event: Map<string, string>): string {
-  const names = [...RAW_FIRST.filter((name) => event.has(name)), ...[...event.keys()].filter((n) => !RAW_FIRST.includes(n))];
+export function renderRaw(event: Map<string, string>, first: readonly string[] = RAW_FIRST): string {
+  const names = [...first.filter((name) => event.has(name)), ...[...event.keys()].filter((n) => !first.includes(n))];
   let raw = '';
   for (const name of names) {
     // A decoded %0A from a caller's User-Agent must not start a new line wherever raw is shown.
@@ -116,6 +118,8 @@ export function renderRaw(event: Map<string, string>): string {
 }
 
 export function parseEslEvent(event: Map<string, string>, ctx: ParseContext): readonly SecurityEvent[] {
+  const call = callEvent(event);
+  if (call) return [{ ...call, at: eventTime(event, ctx), raw: renderRaw(event, CALL_RAW_FIRST) }];
   const subclass = event.get('Event-Subclass');
   const found =
     subclass === 'sofia::register_failure' ? registerFailure(event)
