@@ -4,6 +4,8 @@ import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { EnforcementChange, Enforcer, KernelBan } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
+import { FraudMonitor, type FraudChange } from '../fraud/monitor.js';
+import { loadGeo } from '../geo/index.js';
 import { supervise } from '../sources/supervisor.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { SourcePosition } from '../sources/types.js';
@@ -26,6 +28,10 @@ const SYNC_MS = 1000;
 const VERIFY_MS = 2000;
 const SWEEP_MS = 60_000;
 const PRUNE_MS = 10 * 60_000;
+/** Live-call duration checks (fraud rule A5) and saving changed incidents. */
+const FRAUD_TICK_MS = 30_000;
+const FRAUD_SAVE_MS = 2000;
+const HOTLIST_MS = 60_000;
 
 /**
  * The daemon: sources -> parsers -> analyzer -> enforcer, with the store behind. Bans reach the enforcer
@@ -35,6 +41,8 @@ const PRUNE_MS = 10 * 60_000;
 export class Daemon {
   readonly analyzer: Analyzer;
   readonly enforcer: Enforcer;
+  /** The toll-fraud detector, when the config has a `fraud:` block (monitor-only: incidents, no actions yet). */
+  readonly fraud: FraudMonitor | undefined;
   private readonly writer: EventWriter;
   private readonly controller = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -58,6 +66,7 @@ export class Daemon {
     });
     this.enforcer = options.enforcer;
     this.writer = new EventWriter(options.store, logger);
+    this.fraud = config.fraud === undefined ? undefined : new FraudMonitor(config.fraud, config.timezone, this.geo());
   }
 
   /** Loads state, reconciles the enforcer and starts the sources. Resolves once everything is running. */
@@ -105,6 +114,13 @@ export class Daemon {
     this.every(VERIFY_MS, () => this.verify());
     this.every(SWEEP_MS, async () => this.analyzer.sweep(clock.now()));
     this.every(PRUNE_MS, () => this.prune());
+    if (this.fraud) {
+      const fraud = this.fraud;
+      await this.refreshHotlist();
+      this.every(FRAUD_TICK_MS, async () => this.report(fraud.tick(clock.now())));
+      this.every(FRAUD_SAVE_MS, () => this.saveIncidents());
+      this.every(HOTLIST_MS, () => this.refreshHotlist());
+    }
     // A flood writes far more than usual: prune as soon as a tenth of the event budget was written since.
     this.every(SYNC_MS, async () => {
       if (this.writer.written - this.prunedAtWritten >= config.store.retention.maxEvents / 10) await this.prune();
@@ -162,9 +178,50 @@ export class Daemon {
       if (event.kind === 'tampered') this.noteTampered(event.candidates ?? [], now);
       const outcome = this.analyzer.process(event, now);
       for (const decision of outcome.decisions) decisions.push(decision);
+      if (this.fraud) this.report(this.fraud.observe(event));
     }
     this.writer.add(events, position);
     if (decisions.length > 0) await this.serial(() => this.commit(decisions));
+  }
+
+  /** Local geo files for the fraud detector; a broken file costs the geo facts, not the detector. */
+  private geo(): ReturnType<typeof loadGeo> | undefined {
+    const { config, logger } = this.options;
+    if (config.geo === undefined) return undefined;
+    try {
+      return loadGeo(config.geo);
+    } catch (error) {
+      logger.warn({ err: describeError(error) }, 'geo database unusable: fraud findings go without country and network');
+      return undefined;
+    }
+  }
+
+  /** Each finding is logged; an incident that opens or turns critical says so once, at warn or error level. */
+  private report(changes: readonly FraudChange[]): void {
+    const { logger } = this.options;
+    for (const { finding, incident, opened, escalated } of changes) {
+      const fields = {
+        incident: incident.id, account: finding.account, rule: finding.rule, severity: finding.severity, metric: finding.metric,
+        value: finding.value, threshold: finding.threshold, ...(finding.ip ? { ip: finding.ip } : {}),
+        ...(finding.destination ? { destination: finding.destination.e164 ?? finding.destination.raw, tier: finding.destination.tier } : {}),
+      };
+      if (opened && incident.severity === 'critical') logger.error(fields, `toll-fraud incident opened, critical: ${finding.detail}`);
+      else if (opened) logger.warn(fields, `toll-fraud incident opened: ${finding.detail}`);
+      else if (escalated) logger.error(fields, `toll-fraud incident now critical: ${finding.detail}`);
+      else logger.info(fields, `toll-fraud finding: ${finding.detail}`);
+    }
+  }
+
+  private async saveIncidents(): Promise<void> {
+    if (!this.fraud) return;
+    for (const incident of this.fraud.takeChanged()) await this.options.store.saveIncident(incident);
+  }
+
+  /** The honeypot's hotlist (numbers attackers tested), for the fraud detector's T4 tier. */
+  private async refreshHotlist(): Promise<void> {
+    if (!this.fraud) return;
+    const entries = await this.options.store.hotlist({ since: this.options.clock.now() - 90 * 86_400_000, limit: 100_000 });
+    this.fraud.setHotlist(entries.map((entry) => entry.number));
   }
 
   /** Injection attempts are logged (at most every 10 s, with a count), never attributed. */
@@ -293,6 +350,7 @@ export class Daemon {
     await Promise.allSettled(this.running);
     await this.queue;
     await this.writer.flush();
+    await this.saveIncidents().catch((error: unknown) => this.options.logger.error({ err: describeError(error) }, 'could not save fraud incidents'));
     this.analyzer.close();
     await this.enforcer.close();
     this.options.logger.info({ stored: this.writer.written, dropped: this.writer.dropped }, 'stopped');

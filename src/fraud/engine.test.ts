@@ -150,6 +150,21 @@ describe('fraud engine scenarios', () => {
     assert.ok(findings.some((f) => f.rule === 'A5' && f.severity === 'critical' && f.value === 9990));
   });
 
+  it('one call reported twice (AMI Hangup, then its CDR) counts once; a second dial on the same channel counts', () => {
+    const fraud = engine();
+    const base = { account: '4004', server: 'asterisk' as const, evidence: 'verified' as const, raw: '' };
+    const start: SecurityEvent = { ...base, at: DAYTIME, kind: 'call-start', destination: '00972599000123', call: { uniqueId: 'u1' } };
+    const first = fraud.observe(start);
+    assert.ok(first.some((f) => f.rule === 'B'));
+    fraud.observe({ ...base, at: DAYTIME + 60_000, kind: 'call-end', call: { uniqueId: 'u1', disposition: 'answered' } });
+    const cdr = fraud.observe({ ...base, at: DAYTIME + 61_000, kind: 'call-end', destination: '00972599000123', call: { uniqueId: 'u1', durationSec: 60, billSec: 55 } });
+    assert.deepEqual(cdr, [], 'the CDR of a call already ended is not a second call');
+    const other = fraud.observe({ ...start, at: DAYTIME + 120_000, call: { uniqueId: 'u2' } });
+    const redial = fraud.observe({ ...start, at: DAYTIME + 130_000, destination: '00882161234567', call: { uniqueId: 'u2' } });
+    assert.ok(other.length + redial.length > 0);
+    assert.ok(redial.some((f) => f.rule === 'B' && f.destination?.e164 === '+882161234567'), 'the channel dialled another number: judged again');
+  });
+
   it('business hours follow the configured zone and weekdays', () => {
     const fraud = engine();
     assert.equal(fraud.isBusinessHours(DAYTIME), true);

@@ -118,6 +118,8 @@ interface AccountState {
   /** A4: start times of international calls in the last 24 h. */
   international: number[];
   live: Map<string, LiveCall>;
+  /** Calls whose end was seen, by key -> when (last ten minutes). */
+  ended: Map<string, number>;
   lastNumber?: string;
   consecutive: number;
   /** C: country -> last call time. */
@@ -216,7 +218,7 @@ export class FraudEngine {
     let state = this.accounts.get(account);
     if (state === undefined) {
       state = {
-        riskyStarts: [], international: [], live: new Map(), consecutive: 0, countries: new Map(), addresses: new Map(),
+        riskyStarts: [], international: [], live: new Map(), ended: new Map(), consecutive: 0, countries: new Map(), addresses: new Map(),
         networks: new Map(), regCountries: new Map(), warnings: new Map(), reported: new Map(), lastSeen: at,
       };
       this.accounts.set(account, state);
@@ -254,7 +256,10 @@ export class FraudEngine {
     const destination = this.destination(event.destination ?? '');
     const callId = event.callId ?? event.call?.uniqueId ?? `${account}@${at}`;
     const key = callKey(event) ?? callId;
-    if (state.live.has(key)) return; // the same call seen again (a retry with credentials, a second source)
+    const existing = state.live.get(key);
+    // The same call seen again (a retry with credentials, a second source) is one call; the same channel
+    // dialling another number (no answer from the first) is a new attempt, judged on its own.
+    if (existing !== undefined && existing.destination.raw === destination.raw) return;
     state.live.set(key, { key, startedAt: at, destination, callId, reported: undefined });
     const profile = this.profile(at);
     const extra = { destination, callIds: [callId], ...(event.ip === undefined ? {} : { ip: event.ip }) };
@@ -326,27 +331,43 @@ export class FraudEngine {
   private callEnd(account: string, event: SecurityEvent, out: FraudFinding[]): void {
     const state = this.state(account, event.at);
     const call = this.liveCall(state, event);
+    const key = callKey(event);
     if (call !== undefined) {
       state.live.delete(call.key);
+      this.ended(state, call.key, event.at);
       return;
     }
+    // Its end already seen (AMI Hangup, then the CDR of the same call): one call, not two.
+    if (key !== undefined && state.ended.has(key)) return;
     // A call seen only at its end (a CDR): its start and, if it was answered, its length are in the facts.
     const durationSec = event.call?.durationSec;
     if (durationSec === undefined) return;
     const startedAt = event.at - durationSec * 1000;
+    const before = out.length;
     this.callStart(account, { ...event, kind: 'call-start', at: startedAt }, out);
+    // Counted at its start, reported when it became known: a CDR comes at hangup, hours after the call began.
+    for (let i = before; i < out.length; i++) out[i]!.at = event.at;
     const billSec = event.call?.billSec ?? 0;
     const destination = this.destination(event.destination ?? '');
-    const key = callKey(event) ?? event.callId ?? `${account}@${startedAt}`;
-    state.live.delete(key);
+    const liveKey = key ?? `${account}@${startedAt}`;
+    state.live.delete(liveKey);
+    this.ended(state, liveKey, event.at);
     if (billSec > 0 && risky(destination)) {
       const levels = this.profile(event.at).duration;
       const severity = level(billSec, levels);
       if (severity !== undefined) {
         out.push(this.finding(account, event.at, 'A5', severity, 'call-seconds', billSec, levels[severity], 0, {
-          destination, callIds: [event.callId ?? event.call?.uniqueId ?? key], detail: `a ${destination.tier} call lasted ${billSec} s`,
+          destination, callIds: [event.callId ?? event.call?.uniqueId ?? liveKey], detail: `a ${destination.tier} call lasted ${billSec} s`,
         }));
       }
+    }
+  }
+
+  /** Remembers an ended call for ten minutes (bounded), so a second report of its end is not a second call. */
+  private ended(state: AccountState, key: string, at: number): void {
+    state.ended.set(key, at);
+    if (state.ended.size > 1000) {
+      for (const [old, when] of state.ended) if (at - when > 10 * MINUTE || state.ended.size > 1000) state.ended.delete(old);
     }
   }
 

@@ -27,11 +27,13 @@ describe('incidents', () => {
   it('counts the calls and minutes of an account with an open incident; closes after the quiet period', () => {
     const book = new IncidentBook(3_600_000);
     const { incident } = book.add(finding({}));
-    book.observeCall({ at: T0 + 1000, kind: 'call-start', account: '1001', server: 'hep', evidence: 'verified', raw: '' });
-    book.observeCall({ at: T0 + 91_000, kind: 'call-end', account: '1001', server: 'hep', evidence: 'verified', raw: '', call: { billSec: 90 } });
-    assert.deepEqual([incident.calls, incident.answered, incident.minutes], [1, 1, 1.5]);
+    book.observeCall({ at: T0 + 1000, kind: 'call-start', account: '1001', callId: 'k1', server: 'hep', evidence: 'verified', raw: '' });
+    book.observeCall({ at: T0 + 91_000, kind: 'call-end', account: '1001', callId: 'k1', server: 'hep', evidence: 'verified', raw: '', call: { billSec: 90 } });
+    assert.deepEqual([incident.calls, incident.answered, incident.minutes], [1, 1, 1.5], 'a call seen at its start and end counts once');
+    book.observeCall({ at: T0 + 95_000, kind: 'call-end', account: '1001', callId: 'cdr-only', server: 'asterisk', evidence: 'verified', raw: '', call: { billSec: 30 } });
+    assert.deepEqual([incident.calls, incident.answered, incident.minutes], [2, 2, 2], 'a call seen only at its end counts too');
     assert.equal(book.observeCall({ at: T0, kind: 'call-start', account: '2002', server: 'hep', evidence: 'verified', raw: '' }), undefined);
-    const later = book.add(finding({ at: T0 + 91_000 + 3_600_001 }));
+    const later = book.add(finding({ at: T0 + 95_000 + 3_600_001 }));
     assert.equal(later.opened, true, 'quiet for longer than an hour: a new incident');
     assert.notEqual(later.incident.id, incident.id);
   });

@@ -102,8 +102,13 @@ export class IncidentBook {
     if (event.account === undefined) return undefined;
     const incident = this.current(event.account, event.at);
     if (incident === undefined) return undefined;
-    if (event.kind === 'call-start') incident.calls++;
-    else if (event.kind === 'call-end') {
+    const key = event.call?.uniqueId ?? event.callId;
+    if (event.kind === 'call-start') {
+      incident.calls++;
+      if (key !== undefined) this.remember(key);
+    } else if (event.kind === 'call-end') {
+      // A call seen only at its end (a CDR) is a call too; one seen at its start was counted then.
+      if (key === undefined || !this.started.has(key)) incident.calls++;
       const billSec = event.call?.billSec ?? 0;
       if (billSec > 0) {
         incident.answered++;
@@ -112,6 +117,13 @@ export class IncidentBook {
     } else return undefined;
     incident.updatedAt = Math.max(incident.updatedAt, event.at);
     return incident;
+  }
+
+  /** Keys of calls counted at their start (bounded: cleared when full). */
+  private readonly started = new Set<string>();
+  private remember(key: string): void {
+    if (this.started.size >= 10_000) this.started.clear();
+    this.started.add(key);
   }
 
   recordAction(incident: Incident, action: IncidentAction): void {

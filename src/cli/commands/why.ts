@@ -5,6 +5,7 @@ import { AddressList } from '../../policy/address-list.js';
 import { Analyzer } from '../../pipeline/analyzer.js';
 import type { BanState } from '../../enforcers/types.js';
 import type { Decision, Store, StoredEvent } from '../../store/types.js';
+import type { Incident } from '../../fraud/incidents.js';
 import { openStore, requireConfig } from '../context.js';
 import { count, expiry, shellQuote, when } from '../format.js';
 
@@ -87,6 +88,16 @@ export async function explain(store: Store, config: Config, text: string, now: n
   } else {
     const pairs = await store.knownGood({ account: target.account, since: now - config['known-good'].remember });
     out.push('', pairs.length > 0 ? `Authenticated from: ${pairs.map((p) => `${p.ip} (last ${when(p.lastSeen)}, ${p.count}x)`).join(', ')}` : 'No recent successful authentication.');
+    out.push(...incidentLines(await store.incidents({ account: target.account, limit: 5 })));
+    const calls = await store.events({ account: target.account, limit: 200 });
+    const recent = calls.filter((e) => e.kind === 'call-start' || e.kind === 'call-end').slice(0, 10);
+    if (recent.length > 0) {
+      out.push('', 'Recent calls (newest first):');
+      for (const e of recent) {
+        const facts = e.call ? ` ${e.call.disposition ?? ''}${e.call.billSec !== undefined ? ` ${e.call.billSec}s` : ''}` : '';
+        out.push(`  ${when(e.at)}  ${e.kind.padEnd(10)} to ${e.destination ?? '?'}${facts}${e.ip ? ` from ${e.ip}` : ''}  [${e.sensor ?? e.server}]`);
+      }
+    }
   }
 
   const kinds = Object.entries(counts).map(([k, n]) => `${k} ${count(n ?? 0)}`).join(', ');
@@ -169,4 +180,22 @@ export async function whyCommand(text: string, options: WhyOptions): Promise<voi
   } finally {
     await store.close();
   }
+}
+
+/** Toll-fraud incidents of an account: severity, rules, destinations, calls and minutes, actions with undo. */
+function incidentLines(incidents: readonly Incident[]): string[] {
+  if (incidents.length === 0) return ['', 'Toll-fraud incidents: none.'];
+  const out = ['', 'Toll-fraud incidents (latest first):'];
+  for (const incident of incidents) {
+    out.push(`  ${incident.id}  ${incident.severity.toUpperCase()}  ${when(incident.openedAt)} .. ${when(incident.updatedAt)}  ${incident.calls} calls, ${incident.answered} answered, ${incident.minutes} min`);
+    for (const rule of incident.rules) out.push(`    ${rule.rule.padEnd(3)} ${rule.severity.padEnd(8)} ${rule.detail}`);
+    if (incident.sources.length > 0) out.push(`    from ${incident.sources.join(', ')}`);
+    if (incident.destinations.length > 0) {
+      out.push(`    to ${incident.destinations.slice(0, 5).map((d) => `${d.e164 ?? d.raw}${d.country ? ` ${d.country}` : ''} ${d.tier}`).join(', ')}`);
+    }
+    for (const action of incident.actions) {
+      out.push(`    action ${action.action} ${action.target}${action.dryRun ? ' (monitor-only: not done)' : ''}${action.undo ? `; undo: ${action.undo}` : ''}`);
+    }
+  }
+  return out;
 }

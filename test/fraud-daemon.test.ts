@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cli, startDaemon, tempDir, type RunningDaemon } from './helpers.js';
+
+/**
+ * The toll-fraud detector in the real daemon: Asterisk CDRs appended to Master.csv become call events, the
+ * detector files its findings into an incident, the daemon logs it, stores it, and `why <account>` shows it.
+ */
+const pad = (n: number): string => String(n).padStart(2, '0');
+const utc = (d: Date): string =>
+  `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+
+/** A Master.csv line for a call of `account` to `dst` that ended now after `seconds` (answered 5 s in). */
+function cdr(account: string, dst: string, seconds: number, uniqueId: string): string {
+  const end = new Date();
+  const start = new Date(end.getTime() - seconds * 1000);
+  const answer = new Date(start.getTime() + 5000);
+  return `"","${account}","${dst}","from-internal","""Desk"" <${account}>","PJSIP/${account}-0000000${uniqueId.slice(-1)}","PJSIP/trunk-00000001","Dial","PJSIP/${dst}@trunk","${utc(start)}","${utc(answer)}","${utc(end)}",${seconds},${seconds - 5},"ANSWERED","DOCUMENTATION","${uniqueId}"\n`;
+}
+
+describe('toll fraud in the daemon: CDRs -> incident -> store -> why', () => {
+  const dir = tempDir('sw-fraud-');
+  const csv = join(dir, 'Master.csv');
+  const config = join(dir, 'sipwarden.yaml');
+  writeFileSync(csv, '');
+  writeFileSync(config, [
+    'node: pbx',
+    'timezone: UTC',
+    `store: { sqlite: ${join(dir, 'sw.db')} }`,
+    `sources: [{ id: cdr, type: file, path: ${csv}, format: asterisk-cdr, startAt: start }]`,
+    'fraud: { homeCountry: GB, allowedCountries: [IE] }',
+    'enforce: { backend: dry-run }',
+    '',
+  ].join('\n'));
+  let daemon: RunningDaemon | undefined;
+  after(async () => {
+    await daemon?.stop();
+  });
+
+  it('a domestic call is nothing; a long call to a satellite number opens a critical incident', async () => {
+    daemon = startDaemon(config);
+    await daemon.waitForLog(/source started/);
+    appendFileSync(csv, cdr('1001', '02079460000', 120, '1795230600.1'));
+    appendFileSync(csv, cdr('1002', '00882161234567', 10_000, '1795230600.2'));
+    await daemon.waitForLog(/toll-fraud incident opened/);
+    const lines = daemon.logs.filter((l) => String(l.msg).startsWith('toll-fraud'));
+    assert.ok(lines.every((l) => (l as { account?: string }).account === '1002'), `only the satellite call is news: ${JSON.stringify(lines)}`);
+    assert.ok(lines.some((l) => l.level >= 50 || String(l.msg).includes('critical')), 'a T4 destination is critical at once');
+  });
+
+  it('why <account> shows the incident, its rules and the recent calls', async () => {
+    // Incidents are saved every 2 s.
+    let out = '';
+    for (let i = 0; i < 40 && !out.includes('CRITICAL'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      out = cli(['why', '1002', '--config', config]).stdout;
+    }
+    assert.match(out, /Toll-fraud incidents \(latest first\):\n {2}fraud-1002-\w+ {2}CRITICAL/);
+    assert.match(out, /B {3}critical a call to \+882161234567: non-geographic/);
+    assert.match(out, /A5 {2}critical a T4 call lasted 9995 s/);
+    assert.match(out, /1 calls, 1 answered, 166\.6 min/, 'one call, counted once: seen only as a CDR');
+    assert.match(out, /Recent calls \(newest first\):\n.*call-end {3}to 00882161234567 answered 9995s/);
+    const domestic = cli(['why', '1001', '--config', config]).stdout;
+    assert.match(domestic, /Toll-fraud incidents: none\./);
+  });
+});
