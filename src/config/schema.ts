@@ -41,7 +41,7 @@ const fileSource = z.strictObject({
   id: name,
   type: z.literal('file'),
   path: z.string().min(1),
-  format: name.describe('a built-in format (asterisk, asterisk-security, asterisk-cdr, freeswitch, kamailio, opensips) or a name under formats'),
+  format: name.describe('a built-in format (asterisk, asterisk-security, asterisk-cdr, freeswitch, freeswitch-cdr, kamailio, opensips) or a name under formats'),
   timezone: timezone.optional().describe('zone of the timestamps in this log; default: the top-level timezone'),
   startAt: z.enum(['end', 'start']).default('end').describe('where to begin when no position is saved'),
 });
