@@ -44,7 +44,10 @@ describe('config', () => {
   it('fraud: optional, country codes upper-cased, defaults filled in', () => {
     assert.equal(defaultConfig().fraud, undefined);
     const config = parseConfigText('fraud: { homeCountry: gb, allowedCountries: [ie] }', 'test.yaml', {});
-    assert.deepEqual(config.fraud, { homeCountry: 'GB', outsideLine: [], allowedCountries: ['IE'], highRiskCountries: [], extensionDigits: 6 });
+    assert.deepEqual(config.fraud, {
+      homeCountry: 'GB', outsideLine: [], allowedCountries: ['IE'], highRiskCountries: [], extensionDigits: 6, actions: { mode: 'monitor', deny: 3_600_000 },
+    });
+    assert.match(fail('fraud: { homeCountry: GB, authorize: { token: short } }'), /fraud\.authorize\.token: /);
   });
 
   it('custom patterns are compiled at load time, so a bad regex fails at start-up', () => {

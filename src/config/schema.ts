@@ -266,6 +266,21 @@ export const configSchema = z.strictObject({
       allowedCountries: z.array(country()).default([]).describe('countries whose calls are tier T2 (allowed international), not T3'),
       highRiskCountries: z.array(country()).default([]).describe('countries whose calls are always tier T4 (high risk)'),
       extensionDigits: z.number().int().min(0).max(15).default(6).describe('digit strings this short are internal extensions'),
+      actions: z
+        .strictObject({
+          mode: z.enum(['monitor', 'enforce']).default('monitor').describe('monitor: record what would be done; enforce: do it'),
+          deny: duration('1h').describe('after a critical incident, deny the account\'s T3/T4 calls (call authorisation) this long'),
+        })
+        .prefault({}),
+      authorize: z
+        .strictObject({
+          listen: hostPort.default('127.0.0.1:8089').describe('where the call-authorisation endpoint listens (HTTP)'),
+          token: z.string().min(16).describe('bearer token the dialplan sends; use ${AUTHZ_TOKEN}'),
+          failMode: z.enum(['open', 'closed']).default('open').describe('the answer when sipwarden is overloaded: open allows, closed denies'),
+          maxLag: duration('20ms').describe('event-loop delay past which sipwarden counts as overloaded'),
+        })
+        .optional()
+        .describe('HTTP endpoint a dialplan asks before dialling out: allow or deny, with a reason'),
     })
     .optional()
     .describe('toll-fraud detection: how dialled numbers are read and which destinations are risky'),

@@ -209,6 +209,30 @@ export class FraudEngine {
     return out;
   }
 
+  /**
+   * What the rules say of a call not placed yet (the call-authorisation endpoint): its destination, and each
+   * reason it would be critical if it started now. Reads the state, never changes it.
+   */
+  assess(account: string, raw: string, ip: string | undefined, now: number): { destination: Destination; critical: string[]; notes: string[] } {
+    const destination = this.destination(raw);
+    const critical: string[] = [];
+    const notes: string[] = [];
+    if (destination.tier === 'T4') critical.push(`high-risk destination (${destination.reasons.join(', ')})`);
+    const state = this.accounts.get(account);
+    if (!risky(destination) || state === undefined) return { destination, critical, notes };
+    const perMinute = state.riskyStarts.filter((at) => at > now - MINUTE).length + 1;
+    if (this.thresholds.callsPerMinute.critical > 0 && perMinute >= this.thresholds.callsPerMinute.critical) critical.push(`${perMinute} risky calls in a minute`);
+    let concurrent = 1;
+    for (const call of state.live.values()) if (risky(call.destination)) concurrent++;
+    const levels = this.profile(now).concurrent;
+    if (levels.critical > 0 && concurrent >= levels.critical) critical.push(`${concurrent} risky calls at once`);
+    if (state.newRegistrationAt !== undefined && now - state.newRegistrationAt <= this.afterRegistrationMs) {
+      critical.push(`a ${destination.tier} call ${Math.round((now - state.newRegistrationAt) / 1000)} s after a registration from a new source`);
+    }
+    if (ip !== undefined && state.addresses.size > 0 && !state.addresses.has(ip)) notes.push(`source ${ip} never registered this account`);
+    return { destination, critical, notes };
+  }
+
   /** Accounts with state (for metrics and memory tests). */
   get trackedAccounts(): number {
     return this.accounts.size;

@@ -17,6 +17,23 @@ export interface FraudChange {
   escalated: boolean;
 }
 
+/** The answer of the call-authorisation endpoint. */
+export interface AuthorizeDecision {
+  allow: boolean;
+  /** Monitor-only mode: the answer is allow, and this says it would have been deny. */
+  wouldDeny?: boolean;
+  reason: string;
+  tier?: string;
+  e164?: string;
+  incident?: string;
+}
+
+export interface AuthorizeQuery {
+  account: string;
+  destination: string;
+  ip?: string;
+}
+
 export class FraudMonitor {
   readonly engine: FraudEngine;
   readonly incidents = new IncidentBook();
@@ -24,7 +41,14 @@ export class FraudMonitor {
   private hotlist = new Set<string>();
   private readonly dirty = new Set<Incident>();
 
+  /** account -> end of its deny window (after a critical incident). */
+  private readonly denied = new Map<string, { until: number; incident: string }>();
+  private readonly mode: 'monitor' | 'enforce';
+  private readonly denyMs: number;
+
   constructor(fraud: NonNullable<Config['fraud']>, timezone: string, geo?: Geo) {
+    this.mode = fraud.actions.mode;
+    this.denyMs = fraud.actions.deny;
     const plan = createNumberPlan({
       homeCountry: fraud.homeCountry, outsideLine: fraud.outsideLine, extensionDigits: fraud.extensionDigits,
       ...(fraud.internationalPrefixes ? { internationalPrefixes: fraud.internationalPrefixes } : {}),
@@ -72,11 +96,48 @@ export class FraudMonitor {
     return changes;
   }
 
+  /**
+   * Allow or deny a call about to be placed, from the same rules and state. T1 and T2 destinations are always
+   * allowed. A T3/T4 call is denied while the account is under a critical incident's deny window, or when it
+   * would itself be critical (a high-risk destination, over the per-minute or concurrent limits, right after a
+   * registration from a new source). In monitor mode the answer is allow, with what it would have been.
+   */
+  authorize(query: AuthorizeQuery, now: number): AuthorizeDecision {
+    const { destination, critical, notes } = this.engine.assess(query.account, query.destination, query.ip, now);
+    const base: AuthorizeDecision = { allow: true, reason: 'ok', tier: destination.tier };
+    if (destination.e164 !== undefined) base.e164 = destination.e164;
+    if (destination.tier === 'T1' || destination.tier === 'T2') return { ...base, reason: destination.tier === 'T1' ? 'domestic' : 'allowed country' };
+    const window = this.denied.get(query.account);
+    const reasons = [...critical];
+    if (window !== undefined && window.until > now) {
+      reasons.unshift(`account under toll-fraud incident ${window.incident}`);
+      base.incident = window.incident;
+    } else {
+      const open = this.incidents.current(query.account, now);
+      if (open?.severity === 'critical') base.incident = open.id;
+    }
+    if (reasons.length === 0) return { ...base, reason: notes.length > 0 ? `${destination.tier}; ${notes.join('; ')}` : destination.tier };
+    const reason = reasons.join('; ');
+    return this.mode === 'enforce' ? { ...base, allow: false, reason } : { ...base, wouldDeny: true, reason: `monitor-only, would deny: ${reason}` };
+  }
+
   private file(findings: readonly FraudFinding[]): FraudChange[] {
     return findings.map((finding) => {
       const change = { finding, ...this.incidents.add(finding) };
       this.dirty.add(change.incident);
+      if (change.escalated || (change.opened && change.incident.severity === 'critical')) this.denyWindow(change.incident, finding.at);
       return change;
+    });
+  }
+
+  /** A critical incident denies the account's risky calls for a while (the first action of fraud-rules.md). */
+  private denyWindow(incident: Incident, at: number): void {
+    if (this.denyMs <= 0) return;
+    this.denied.set(incident.account, { until: at + this.denyMs, incident: incident.id });
+    this.incidents.recordAction(incident, {
+      at, action: 'deny', target: `${incident.account}: T3/T4 calls`, dryRun: this.mode === 'monitor', ttlMs: this.denyMs,
+      undo: this.mode === 'monitor' ? 'nothing to undo (monitor-only)' : `ends by itself at ${new Date(at + this.denyMs).toISOString()}`,
+      detail: 'call authorisation answers deny for the account\'s risky calls',
     });
   }
 }

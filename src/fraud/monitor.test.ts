@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfigText } from '../config/load.js';
+import type { SecurityEvent } from '../core/event.js';
+import { FraudMonitor } from './monitor.js';
+
+const NIGHT = Date.UTC(2026, 10, 19, 2, 0, 0);
+
+function monitor(mode: 'monitor' | 'enforce'): FraudMonitor {
+  const config = parseConfigText(`fraud: { homeCountry: GB, allowedCountries: [IE], actions: { mode: ${mode}, deny: 1h } }`, 't.yaml', {});
+  return new FraudMonitor(config.fraud!, 'UTC');
+}
+
+const start = (account: string, destination: string, at: number, id: string): SecurityEvent => ({
+  at, kind: 'call-start', account, destination, callId: id, server: 'hep', evidence: 'verified', raw: '',
+});
+
+describe('call authorisation', () => {
+  it('allows home and allowed countries; denies a high-risk destination; says why', () => {
+    const fraud = monitor('enforce');
+    assert.deepEqual(fraud.authorize({ account: '1001', destination: '02079460000' }, NIGHT), { allow: true, reason: 'domestic', tier: 'T1', e164: '+442079460000' });
+    assert.equal(fraud.authorize({ account: '1001', destination: '0035312345678' }, NIGHT).reason, 'allowed country');
+    const satellite = fraud.authorize({ account: '1001', destination: '00882161234567' }, NIGHT);
+    assert.equal(satellite.allow, false);
+    assert.match(satellite.reason, /high-risk destination \(non-geographic\)/);
+    assert.equal(fraud.authorize({ account: '1001', destination: '0037167000123' }, NIGHT).allow, true, 'T3 alone is allowed');
+  });
+
+  it('after a critical incident the account\'s risky calls are denied for the deny window, its domestic calls not', () => {
+    const fraud = monitor('enforce');
+    for (let i = 0; i < 5; i++) fraud.observe(start('2002', '0037167000123', NIGHT + i * 1000, `p${i}`)); // A1 critical
+    const denied = fraud.authorize({ account: '2002', destination: '0037167000999' }, NIGHT + 10_000);
+    assert.equal(denied.allow, false);
+    assert.match(denied.reason, /account under toll-fraud incident fraud-2002-/);
+    assert.ok(denied.incident?.startsWith('fraud-2002-'));
+    assert.equal(fraud.authorize({ account: '2002', destination: '02079460000' }, NIGHT + 10_000).allow, true);
+    for (let i = 0; i < 5; i++) fraud.observe({ ...start('2002', '0037167000123', NIGHT + 60_000, `p${i}`), kind: 'call-end', call: { billSec: 50 } });
+    assert.equal(fraud.authorize({ account: '2002', destination: '0037167000999' }, NIGHT + 2 * 3_600_000).allow, true, 'the calls ended and the window with them');
+    const incident = fraud.takeChanged().find((i) => i.account === '2002')!;
+    assert.deepEqual(incident.actions.map((a) => [a.action, a.dryRun]), [['deny', false]]);
+  });
+
+  it('monitor-only: always allow, with what the answer would have been', () => {
+    const fraud = monitor('monitor');
+    const answer = fraud.authorize({ account: '1001', destination: '00882161234567' }, NIGHT);
+    assert.equal(answer.allow, true);
+    assert.equal(answer.wouldDeny, true);
+    assert.match(answer.reason, /^monitor-only, would deny: high-risk destination/);
+  });
+});
