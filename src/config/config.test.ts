@@ -45,7 +45,7 @@ describe('config', () => {
     assert.equal(defaultConfig().fraud, undefined);
     const config = parseConfigText('fraud: { homeCountry: gb, allowedCountries: [ie] }', 'test.yaml', {});
     assert.deepEqual(config.fraud, {
-      homeCountry: 'GB', outsideLine: [], allowedCountries: ['IE'], highRiskCountries: [], extensionDigits: 6, actions: { mode: 'monitor', deny: 3_600_000 },
+      homeCountry: 'GB', outsideLine: [], allowedCountries: ['IE'], highRiskCountries: [], extensionDigits: 6, actions: { mode: 'monitor', deny: 3_600_000, ban: 43_200_000 },
     });
     assert.match(fail('fraud: { homeCountry: GB, authorize: { token: short } }'), /fraud\.authorize\.token: /);
   });

@@ -270,6 +270,7 @@ export const configSchema = z.strictObject({
         .strictObject({
           mode: z.enum(['monitor', 'enforce']).default('monitor').describe('monitor: record what would be done; enforce: do it'),
           deny: duration('1h').describe('after a critical incident, deny the account\'s T3/T4 calls (call authorisation) this long'),
+          ban: duration('12h').describe('after a critical incident, ban the source address that registered the account anew this long (0: never)'),
         })
         .prefault({}),
       authorize: z

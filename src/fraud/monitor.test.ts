@@ -47,4 +47,17 @@ describe('call authorisation', () => {
     assert.equal(answer.wouldDeny, true);
     assert.match(answer.reason, /^monitor-only, would deny: high-risk destination/);
   });
+
+  it('bans only the address that registered the account anew, once its incident is critical', () => {
+    const fraud = monitor('enforce');
+    const reg = (ip: string, at: number): SecurityEvent => ({ at, kind: 'auth-success', account: '3003', ip, server: 'hep', evidence: 'verified', raw: '' });
+    assert.deepEqual(fraud.bansFor(fraud.observe(reg('81.2.69.160', NIGHT - 86_400_000))), [], 'the first address ever seen is not news');
+    const changes = [...fraud.observe(reg('185.220.101.7', NIGHT)), ...fraud.observe(start('3003', '0037167000123', NIGHT + 60_000, 'x1'))];
+    const bans = fraud.bansFor(changes);
+    assert.deepEqual(bans.map((b) => [b.ip, b.dryRun, b.durationMs]), [['185.220.101.7', false, 43_200_000]]);
+    assert.deepEqual(fraud.bansFor(changes), [], 'one ban per address and incident');
+    const incident = bans[0]!.incident;
+    assert.ok(incident.actions.some((a) => a.action === 'ban' && a.undo === 'sipwarden unban 185.220.101.7 --reason "toll-fraud ban lifted"'));
+    assert.ok(!incident.actions.some((a) => a.target === '81.2.69.160'), 'the account\'s usual address is never banned');
+  });
 });

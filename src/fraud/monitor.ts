@@ -45,10 +45,12 @@ export class FraudMonitor {
   private readonly denied = new Map<string, { until: number; incident: string }>();
   private readonly mode: 'monitor' | 'enforce';
   private readonly denyMs: number;
+  private readonly banMs: number;
 
   constructor(fraud: NonNullable<Config['fraud']>, timezone: string, geo?: Geo) {
     this.mode = fraud.actions.mode;
     this.denyMs = fraud.actions.deny;
+    this.banMs = fraud.actions.ban;
     const plan = createNumberPlan({
       homeCountry: fraud.homeCountry, outsideLine: fraud.outsideLine, extensionDigits: fraud.extensionDigits,
       ...(fraud.internationalPrefixes ? { internationalPrefixes: fraud.internationalPrefixes } : {}),
@@ -128,6 +130,30 @@ export class FraudMonitor {
       if (change.escalated || (change.opened && change.incident.severity === 'critical')) this.denyWindow(change.incident, finding.at);
       return change;
     });
+  }
+
+  /**
+   * Sources to ban for the changes of a batch: only an address that registered the account anew (rules D and E
+   * name it) and only once its incident is critical; never an address the account has long used (a customer's
+   * office), which no D or E finding names. Each is recorded on its incident with the command that undoes it.
+   */
+  bansFor(changes: readonly FraudChange[]): { ip: string; incident: Incident; finding: FraudFinding; durationMs: number; dryRun: boolean }[] {
+    if (this.banMs <= 0) return [];
+    const out: { ip: string; incident: Incident; finding: FraudFinding; durationMs: number; dryRun: boolean }[] = [];
+    for (const { incident, finding } of changes) {
+      const ip = finding.ip;
+      if (ip === undefined || incident.severity !== 'critical' || (finding.rule !== 'D' && finding.rule !== 'E')) continue;
+      if (incident.actions.some((a) => a.action === 'ban' && a.target === ip)) continue;
+      const dryRun = this.mode === 'monitor';
+      this.incidents.recordAction(incident, {
+        at: finding.at, action: 'ban', target: ip, dryRun, ttlMs: this.banMs,
+        undo: dryRun ? 'nothing to undo (monitor-only)' : `sipwarden unban ${ip} --reason "toll-fraud ban lifted"`,
+        detail: `the address that registered ${incident.account} anew`,
+      });
+      this.dirty.add(incident);
+      out.push({ ip, incident, finding, durationMs: this.banMs, dryRun });
+    }
+    return out;
   }
 
   /** A critical incident denies the account's risky calls for a while (the first action of fraud-rules.md). */
