@@ -66,3 +66,47 @@ describe('toll fraud in the daemon: CDRs -> incident -> store -> why', () => {
     assert.match(domestic, /Toll-fraud incidents: none\./);
   });
 });
+
+describe('toll fraud in the daemon, enforce mode: a stolen account\'s new source is banned, its usual one is not', () => {
+  const dir = tempDir('sw-fraud-ban-');
+  const csv = join(dir, 'Master.csv');
+  const security = join(dir, 'security');
+  const config = join(dir, 'sipwarden.yaml');
+  writeFileSync(csv, '');
+  writeFileSync(security, '');
+  writeFileSync(config, [
+    'node: pbx',
+    'timezone: UTC',
+    `store: { sqlite: ${join(dir, 'sw.db')} }`,
+    'sources:',
+    `  - { id: cdr, type: file, path: ${csv}, format: asterisk-cdr, startAt: start }`,
+    `  - { id: sec, type: file, path: ${security}, format: asterisk-security, startAt: start }`,
+    'fraud: { homeCountry: GB, actions: { mode: enforce, ban: 12h } }',
+    'enforce: { backend: dry-run }',
+    '',
+  ].join('\n'));
+  let daemon: RunningDaemon | undefined;
+  after(async () => {
+    await daemon?.stop();
+  });
+  const registered = (account: string, ip: string, at: Date): string =>
+    `[${utc(at)}] SECURITY[2345] res_security_log.c: SecurityEvent="SuccessfulAuth",EventTV="${at.toISOString().replace('Z', '+0000')}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${account}",SessionID="s${at.getTime()}",LocalAddress="IPV4/UDP/203.0.113.10/5060",RemoteAddress="IPV4/UDP/${ip}/5062",UsingPassword="1"\n`;
+
+  it('registration from a new address, then a risky call: the new address is banned by rule fraud', async () => {
+    daemon = startDaemon(config);
+    await daemon.waitForLog(/source started/);
+    appendFileSync(security, registered('1005', '81.2.69.160', new Date(Date.now() - 86_400_000)));
+    appendFileSync(security, registered('1005', '198.51.100.66', new Date(Date.now() - 120_000)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    appendFileSync(csv, cdr('1005', '0037167000123', 30, '1795230600.5'));
+    await daemon.waitForLog(/banned 198\.51\.100\.66/);
+    const list = JSON.parse(cli(['list', '--json', '--config', config]).stdout) as { target: string; rule?: string }[];
+    assert.deepEqual(list.map((d) => [d.target, d.rule]), [['198.51.100.66', 'fraud']], 'the usual address 81.2.69.160 is not banned');
+    let why = '';
+    for (let i = 0; i < 40 && !why.includes('action ban'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250)); // incidents are saved every 2 s
+      why = cli(['why', '1005', '--config', config]).stdout;
+    }
+    assert.match(why, /action ban 198\.51\.100\.66; undo: sipwarden unban 198\.51\.100\.66/);
+  });
+});

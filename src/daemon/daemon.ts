@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { EnforcementChange, Enforcer, KernelBan } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
 import { FraudMonitor, type FraudChange } from '../fraud/monitor.js';
+import { startAuthorizeServer, type AuthorizeServer } from '../fraud/authorize-server.js';
 import { loadGeo } from '../geo/index.js';
 import { supervise } from '../sources/supervisor.js';
 import type { SecurityEvent } from '../core/event.js';
@@ -43,6 +44,8 @@ export class Daemon {
   readonly enforcer: Enforcer;
   /** The toll-fraud detector, when the config has a `fraud:` block (monitor-only: incidents, no actions yet). */
   readonly fraud: FraudMonitor | undefined;
+  /** The call-authorisation endpoint, when `fraud.authorize` is configured. */
+  authorizeServer: AuthorizeServer | undefined;
   private readonly writer: EventWriter;
   private readonly controller = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -120,6 +123,15 @@ export class Daemon {
       this.every(FRAUD_TICK_MS, async () => this.report(fraud.tick(clock.now())));
       this.every(FRAUD_SAVE_MS, () => this.saveIncidents());
       this.every(HOTLIST_MS, () => this.refreshHotlist());
+      const authorize = config.fraud?.authorize;
+      if (authorize) {
+        this.authorizeServer = await startAuthorizeServer({
+          listen: authorize.listen, token: authorize.token, failMode: authorize.failMode, maxLagMs: authorize.maxLag, logger,
+          decide: (query) => fraud.authorize(query, clock.now()),
+        });
+        const { host, port } = this.authorizeServer.address;
+        logger.info({ host, port, failMode: authorize.failMode }, `call authorisation listening on ${host.includes(':') ? `[${host}]` : host}:${port}`);
+      }
     }
     // A flood writes far more than usual: prune as soon as a tenth of the event budget was written since.
     this.every(SYNC_MS, async () => {
@@ -178,7 +190,11 @@ export class Daemon {
       if (event.kind === 'tampered') this.noteTampered(event.candidates ?? [], now);
       const outcome = this.analyzer.process(event, now);
       for (const decision of outcome.decisions) decisions.push(decision);
-      if (this.fraud) this.report(this.fraud.observe(event));
+      if (this.fraud) {
+        const changes = this.fraud.observe(event);
+        this.report(changes);
+        for (const decision of this.fraudBans(changes, now)) decisions.push(decision);
+      }
     }
     this.writer.add(events, position);
     if (decisions.length > 0) await this.serial(() => this.commit(decisions));
@@ -210,6 +226,25 @@ export class Daemon {
       else if (escalated) logger.error(fields, `toll-fraud incident now critical: ${finding.detail}`);
       else logger.info(fields, `toll-fraud finding: ${finding.detail}`);
     }
+  }
+
+  /** Bans the fraud monitor asks for, through the same policy path as any ban (allowlist, trunks, scope, escalation). */
+  private fraudBans(changes: readonly FraudChange[], now: number): NewDecision[] {
+    if (!this.fraud || changes.length === 0) return [];
+    const decisions: NewDecision[] = [];
+    for (const ban of this.fraud.bansFor(changes)) {
+      const rule = {
+        name: 'fraud', on: ['auth-success' as const], key: 'ip' as const, threshold: 1, windowMs: 0, banMs: ban.durationMs,
+        evidence: 'verified' as const, dryRun: ban.dryRun,
+      };
+      const trigger: SecurityEvent = {
+        at: ban.finding.at, kind: 'auth-success', ip: ban.ip, account: ban.incident.account, server: 'sipwarden', evidence: 'verified',
+        reason: `toll-fraud incident ${ban.incident.id}: ${ban.finding.detail}`, raw: '',
+      };
+      const decision = this.analyzer.policy.decide({ rule, key: ban.ip, at: ban.finding.at, firstAt: ban.finding.at, count: 1, evidence: 'verified', trigger }, now);
+      if (decision) decisions.push({ ...decision, reason: `fraud: incident ${ban.incident.id} (${ban.incident.account}): ${ban.finding.detail}` });
+    }
+    return decisions;
   }
 
   private async saveIncidents(): Promise<void> {
@@ -346,6 +381,7 @@ export class Daemon {
   /** Stops sources, flushes events and positions, and closes the enforcer. The store stays open (caller owns it). */
   async stop(): Promise<void> {
     this.controller.abort();
+    await this.authorizeServer?.close();
     for (const timer of this.timers) clearInterval(timer);
     await Promise.allSettled(this.running);
     await this.queue;
