@@ -99,3 +99,10 @@ for (const transport of ['tcp', 'udp'] as const) {
 const tcpRun = syslogRuns.find((x) => x.transport === 'tcp')?.r;
 const udpRun = syslogRuns.find((x) => x.transport === 'udp')?.r;
 process.stdout.write(`  budget: no loss on TCP; UDP loss reported by the kernel counters: ${tcpRun?.lost === 0 && udpRun?.kernelUdpDrops !== undefined ? 'MET' : 'NOT MET'}\n`);
+
+// Call authorisation (issue: toll fraud): the real daemon's endpoint at 5,000 requests/s over loopback.
+{
+  const { authorizeLoad, formatAuthorizeLoad } = await import('./authorize.js');
+  const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
+  process.stdout.write(formatAuthorizeLoad(await authorizeLoad(cli, { rate: 5000, seconds: 10 })));
+}
