@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
  */
 export interface AuthorizeLoadResult {
   rate: number;
+  connections: number;
   seconds: number;
   sent: number;
   /** Milliseconds, from the per-response times. */
@@ -50,6 +51,7 @@ const TOKEN = 'bench-token-6a1f0c3e9d2b7a54';
 export async function authorizeLoad(cli: string, options: { rate?: number; seconds?: number; connections?: number } = {}): Promise<AuthorizeLoadResult> {
   const rate = options.rate ?? 5000;
   const seconds = options.seconds ?? 10;
+  const connections = options.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 10);
   const dir = mkdtempSync(join(tmpdir(), 'sw-authz-bench-'));
   const config = join(dir, 'sipwarden.yaml');
   writeFileSync(config, [
@@ -64,7 +66,7 @@ export async function authorizeLoad(cli: string, options: { rate?: number; secon
     'enforce: { backend: dry-run }',
     '',
   ].join('\n'));
-  const daemon = spawn(process.execPath, [cli, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AUTHZ_TOKEN: TOKEN } });
+  const daemon = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ?? '--v8-pool-size=1').split(' ').filter(Boolean), cli, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AUTHZ_TOKEN: TOKEN } });
   try {
     const port = await listeningPort(daemon.stdout);
     const ask = (account: string, destination: string, ip: string): { method: string; path: string; onResponse: (status: number, body: string) => void } => ({
@@ -83,7 +85,7 @@ export async function authorizeLoad(cli: string, options: { rate?: number; secon
       // At 5,000/s and well under a millisecond each, about two questions are in flight at once (Little's law);
       // ten connections cover that. autocannon paces each connection on its own timer, so many more connections
       // send in bursts and measure its own queueing: 50 give p99 4.5 ms against a trivial in-process handler.
-      connections: options.connections ?? 10,
+      connections,
       overallRate: rate,
       duration: seconds,
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -99,7 +101,7 @@ export async function authorizeLoad(cli: string, options: { rate?: number; secon
     times.sort((a, b) => a - b);
     const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN;
     return {
-      rate, seconds, sent: result.requests.total, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: times[times.length - 1] ?? NaN,
+      rate, connections, seconds, sent: result.requests.total, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: times[times.length - 1] ?? NaN,
       corrected: { p50: result.latency.p50, p99: result.latency.p99, p999: result.latency.p99_9 },
       errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, denied, overloaded,
     };
@@ -133,7 +135,7 @@ function listeningPort(stdout: NodeJS.ReadableStream): Promise<number> {
 export function formatAuthorizeLoad(r: AuthorizeLoadResult): string {
   const ms = (v: number): string => v.toFixed(3);
   return [
-    `call authorisation over HTTP (real daemon, keep-alive), ${r.rate.toLocaleString('en-US')} req/s for ${r.seconds} s: ${r.sent.toLocaleString('en-US')} answered, ${r.denied.toLocaleString('en-US')} denied, ${r.overloaded} overloaded, errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}\n`,
+    `call authorisation over HTTP (real daemon, keep-alive, ${r.connections} connections), ${r.rate.toLocaleString('en-US')} req/s for ${r.seconds} s: ${r.sent.toLocaleString('en-US')} answered, ${r.denied.toLocaleString('en-US')} denied, ${r.overloaded} overloaded, errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}\n`,
     `  latency p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, p99.9 ${ms(r.p999)} ms, max ${ms(r.max)} ms; autocannon (whole ms, coordinated omission corrected) p50 ${r.corrected.p50}, p99 ${r.corrected.p99}, p99.9 ${r.corrected.p999}\n`,
     `  budget: p99 <= 2 ms at 5,000 req/s, no errors: ${r.p99 <= 2 && r.corrected.p99 <= 2 && r.errors === 0 && r.timeouts === 0 && r.non2xx === 0 ? 'MET' : 'NOT MET'}\n`,
   ].join('');
