@@ -165,6 +165,30 @@ describe('fraud engine scenarios', () => {
     assert.ok(redial.some((f) => f.rule === 'B' && f.destination?.e164 === '+882161234567'), 'the channel dialled another number: judged again');
   });
 
+  it('prefix guessing: one number behind many prefixes (F1), warning at three, critical past ten', () => {
+    const fraud = engine();
+    const prefixes = ['00', '011', '9011', '+', '0', '000', '90', '900', '0011', '001', '810', ''];
+    const events = prefixes.map((prefix, i) => ({
+      at: DAYTIME + i * 20_000, kind: 'call-start' as const, account: '5005', destination: `${prefix}972599000123`, callId: `g${i}`,
+      server: 'hep' as const, evidence: 'verified' as const, raw: '',
+    }));
+    const f1 = run(fraud, events).filter((f) => f.rule === 'F1');
+    assert.deepEqual(f1.map((f) => [f.severity, f.value]), [['warning', 3], ['critical', 11]]);
+    assert.match(f1[1]!.detail, /11 prefixes dialled in front of …599000123/);
+  });
+
+  it('short or unanswered risky calls (F2) and number walking (F3) are warnings; together they escalate (X)', () => {
+    const fraud = engine();
+    const events: SecurityEvent[] = [];
+    for (let i = 0; i < 5; i++) events.push(...call('6006', `003716700012${i}`, DAYTIME + i * 30_000, 3));
+    const findings = run(fraud, events);
+    assert.ok(findings.some((f) => f.rule === 'F2' && f.severity === 'warning' && f.value === 5), JSON.stringify(findings.map((f) => f.rule)));
+    assert.ok(findings.some((f) => f.rule === 'F3' && f.severity === 'warning' && f.value === 5));
+    assert.ok(findings.some((f) => f.rule === 'X'), 'B, F warnings from different families');
+    const calm = run(engine(['FR']), call('7007', '0033142868200', DAYTIME, 300));
+    assert.deepEqual(calm.filter((f) => f.rule.startsWith('F')), [], 'one long call to an allowed country is nothing');
+  });
+
   it('business hours follow the configured zone and weekdays', () => {
     const fraud = engine();
     assert.equal(fraud.isBusinessHours(DAYTIME), true);

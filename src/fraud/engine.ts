@@ -12,12 +12,13 @@ import { classify, type Classification, type TierPolicy } from './tiers.js';
  *
  * Families: A counters (A1 calls per minute, A2 concurrent, A3 consecutive to one number, A4 international per
  * 24 h, A5 live duration), B destination tier, C first call to a country, D registration from a new address or
- * country, E a risky call soon after D, H one destination from several accounts, X two families at once.
+ * country, E a risky call soon after D, F1 prefix guessing, F2 short or unanswered risky calls, F3 number
+ * walking, H one destination from several accounts, X two families at once.
  * Pure and I/O-free; not safe for concurrent use.
  */
 
 export type Severity = 'warning' | 'critical';
-export type FraudRule = 'A1' | 'A2' | 'A3' | 'A4' | 'A5' | 'B' | 'C' | 'D' | 'E' | 'H' | 'X';
+export type FraudRule = 'A1' | 'A2' | 'A3' | 'A4' | 'A5' | 'B' | 'C' | 'D' | 'E' | 'F1' | 'F2' | 'F3' | 'H' | 'X';
 
 /** A warning/critical pair; 0 turns a level off. Values are counts, or seconds for A5. */
 export interface Levels {
@@ -115,6 +116,12 @@ interface LiveCall {
 interface AccountState {
   /** A1: start times of recent T3/T4 calls (last 60 s). */
   riskyStarts: number[];
+  /** F1: last 9 digits of a number -> prefix dialled in front of them -> when (last 10 min). */
+  prefixes: Map<string, Map<string, number>>;
+  /** F2: end times of risky calls unanswered or shorter than 10 s (last 5 min). */
+  shortRisky: number[];
+  /** F3: recent dialled numbers (E.164) and when, for number walking (last 10 min, at most 50). */
+  dialled: { e164: string; at: number }[];
   /** A4: start times of international calls in the last 24 h. */
   international: number[];
   live: Map<string, LiveCall>;
@@ -242,7 +249,7 @@ export class FraudEngine {
     let state = this.accounts.get(account);
     if (state === undefined) {
       state = {
-        riskyStarts: [], international: [], live: new Map(), ended: new Map(), consecutive: 0, countries: new Map(), addresses: new Map(),
+        riskyStarts: [], prefixes: new Map(), shortRisky: [], dialled: [], international: [], live: new Map(), ended: new Map(), consecutive: 0, countries: new Map(), addresses: new Map(),
         networks: new Map(), regCountries: new Map(), warnings: new Map(), reported: new Map(), lastSeen: at,
       };
       this.accounts.set(account, state);
@@ -332,6 +339,9 @@ export class FraudEngine {
     state.lastNumber = number;
     if (destination.tier !== 'T1') this.count(out, account, at, 'A3', 'consecutive-calls', state.consecutive, profile.consecutive, 0, extra);
 
+    this.prefixGuessing(state, account, at, destination, extra, out);
+    this.numberWalking(state, account, at, destination, extra, out);
+
     // H: one destination from several accounts in an hour.
     if (destination.e164 !== undefined && destination.tier !== 'T1') {
       let callers = this.byDestination.get(destination.e164);
@@ -359,6 +369,8 @@ export class FraudEngine {
     if (call !== undefined) {
       state.live.delete(call.key);
       this.ended(state, call.key, event.at);
+      const billSec = event.call?.billSec ?? (call.answeredAt === undefined ? 0 : Math.round((event.at - call.answeredAt) / 1000));
+      this.shortCall(state, account, event.at, call.destination, billSec, call.callId, out);
       return;
     }
     // Its end already seen (AMI Hangup, then the CDR of the same call): one call, not two.
@@ -376,6 +388,7 @@ export class FraudEngine {
     const liveKey = key ?? `${account}@${startedAt}`;
     state.live.delete(liveKey);
     this.ended(state, liveKey, event.at);
+    this.shortCall(state, account, event.at, destination, billSec, event.callId ?? event.call?.uniqueId ?? liveKey, out);
     if (billSec > 0 && risky(destination)) {
       const levels = this.profile(event.at).duration;
       const severity = level(billSec, levels);
@@ -385,6 +398,56 @@ export class FraudEngine {
         }));
       }
     }
+  }
+
+  /**
+   * F1, prefix guessing: the same number (its last nine digits) dialled behind many different prefixes (`00`,
+   * `011`, `9011`, `+`, `0+`, ...) within 10 min: someone is looking for the prefix that reaches an outside line.
+   * Three prefixes are a warning (people write `+44` and `0044`), eleven critical (CESNET's default: more than ten).
+   */
+  private prefixGuessing(state: AccountState, account: string, at: number, destination: Destination, extra: { destination: Destination; callIds: string[]; ip?: string }, out: FraudFinding[]): void {
+    const digits = destination.raw.replace(/[^0-9+]/g, '');
+    if (digits.replace(/\D/g, '').length < 9) return;
+    const tail = digits.slice(-9);
+    const prefix = digits.slice(0, -9);
+    if (prefix.length > 10) return;
+    let seen = state.prefixes.get(tail);
+    if (seen === undefined) {
+      if (state.prefixes.size >= 200) state.prefixes.clear();
+      state.prefixes.set(tail, (seen = new Map()));
+    }
+    seen.set(prefix, at);
+    for (const [p, when] of seen) if (at - when > 10 * MINUTE) seen.delete(p);
+    const severity = level(seen.size, { warning: 3, critical: 11 });
+    if (severity === undefined) return;
+    out.push(this.finding(account, at, 'F1', severity, 'prefixes-for-one-number', seen.size, severity === 'critical' ? 11 : 3, 10 * MINUTE, {
+      ...extra, detail: `${seen.size} prefixes dialled in front of …${tail} within 10 min: ${[...seen.keys()].slice(0, 12).map((p) => p || '(none)').join(' ')}`,
+    }));
+  }
+
+  /** F3, number walking: five numbers differing only in their last two digits within 10 min. */
+  private numberWalking(state: AccountState, account: string, at: number, destination: Destination, extra: { destination: Destination; callIds: string[]; ip?: string }, out: FraudFinding[]): void {
+    const e164 = destination.e164;
+    if (e164 === undefined || destination.tier === 'T1' || e164.length < 8) return;
+    state.dialled = state.dialled.filter((d) => at - d.at <= 10 * MINUTE).slice(-49);
+    state.dialled.push({ e164, at });
+    const stem = e164.slice(0, -2);
+    const walked = new Set(state.dialled.filter((d) => d.e164.slice(0, -2) === stem).map((d) => d.e164));
+    if (walked.size < 5) return;
+    out.push(this.finding(account, at, 'F3', 'warning', 'numbers-walked', walked.size, 5, 10 * MINUTE, {
+      ...extra, detail: `${walked.size} numbers ${stem}xx dialled within 10 min`,
+    }));
+  }
+
+  /** F2: five risky calls unanswered or shorter than 10 s within 5 min (test calls, ineffective attempts). */
+  private shortCall(state: AccountState, account: string, at: number, destination: Destination, billSec: number, callId: string, out: FraudFinding[]): void {
+    if (!risky(destination) || billSec >= 10) return;
+    prune(state.shortRisky, at - 5 * MINUTE);
+    state.shortRisky.push(at);
+    if (state.shortRisky.length < 5) return;
+    out.push(this.finding(account, at, 'F2', 'warning', 'short-or-unanswered-risky-calls', state.shortRisky.length, 5, 5 * MINUTE, {
+      destination, callIds: [callId], detail: `${state.shortRisky.length} ${destination.tier === 'T4' ? 'high-risk' : 'international'} calls unanswered or under 10 s within 5 min`,
+    }));
   }
 
   /** Remembers an ended call for ten minutes (bounded), so a second report of its end is not a second call. */
