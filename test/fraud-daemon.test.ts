@@ -60,7 +60,7 @@ describe('toll fraud in the daemon: CDRs -> incident -> store -> why', () => {
     assert.match(out, /Toll-fraud incidents \(latest first\):\n {2}fraud-1002-\w+ {2}CRITICAL/);
     assert.match(out, /B {3}critical a call to \+882161234567: non-geographic/);
     assert.match(out, /A5 {2}critical a T4 call lasted 9995 s/);
-    assert.match(out, /1 calls, 1 answered, 166\.6 min/, 'one call, counted once: seen only as a CDR');
+    assert.match(out, /1 calls, 1 answered, 166\.6 min, about 499\.75 EUR/, 'one call, counted once (seen only as a CDR), priced at the T4 rate');
     assert.match(out, /Recent calls \(newest first\):\n.*call-end {3}to 00882161234567 answered 9995s/);
     const domestic = cli(['why', '1001', '--config', config]).stdout;
     assert.match(domestic, /Toll-fraud incidents: none\./);

@@ -273,6 +273,25 @@ export const configSchema = z.strictObject({
           ban: duration('12h').describe('after a critical incident, ban the source address that registered the account anew this long (0: never)'),
         })
         .prefault({}),
+      rates: z
+        .strictObject({
+          currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as EUR').default('EUR'),
+          tiers: z
+            .strictObject({
+              T1: z.number().min(0).default(0.02),
+              T2: z.number().min(0).default(0.1),
+              T3: z.number().min(0).default(0.5),
+              T4: z.number().min(0).default(3),
+            })
+            .prefault({})
+            .describe('price per minute by destination tier, when no prefix below matches'),
+          prefixes: z
+            .array(z.strictObject({ prefix: z.string().regex(/^\+\d{1,15}$/, 'expected an E.164 prefix such as +882 or +44870'), perMinute: z.number().min(0) }))
+            .default([])
+            .describe('price per minute of E.164 prefixes; the longest matching prefix wins'),
+        })
+        .prefault({})
+        .describe('what a minute costs, for the estimated cost of an incident'),
       authorize: z
         .strictObject({
           listen: hostPort.default('127.0.0.1:8089').describe('where the call-authorisation endpoint listens (HTTP)'),

@@ -518,6 +518,11 @@ export class FraudEngine {
     return out;
   }
 
+  /** A dialled string as the rules see it: E.164, country, type, tier and why. */
+  describe(raw: string): Destination {
+    return this.destination(raw);
+  }
+
   private destination(raw: string): Destination {
     const number: DialledNumber = this.options.plan.normalize(raw);
     const { tier, reasons } = classify(number, this.options.policy);

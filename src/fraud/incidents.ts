@@ -50,6 +50,9 @@ export interface Incident {
   calls: number;
   answered: number;
   minutes: number;
+  /** Billable minutes priced with the rate table (fraud.rates), from the incident's opening. */
+  estimatedCost?: number;
+  currency?: string;
   actions: IncidentAction[];
 }
 

@@ -60,4 +60,17 @@ describe('call authorisation', () => {
     assert.ok(incident.actions.some((a) => a.action === 'ban' && a.undo === 'sipwarden unban 185.220.101.7 --reason "toll-fraud ban lifted"'));
     assert.ok(!incident.actions.some((a) => a.target === '81.2.69.160'), 'the account\'s usual address is never banned');
   });
+
+  it('prices the minutes of an incident with the rate table: the longest prefix wins, else the tier', () => {
+    const config = parseConfigText('fraud: { homeCountry: GB, rates: { currency: USD, prefixes: [{ prefix: "+882", perMinute: 8 }, { prefix: "+88216", perMinute: 10 }] } }', 't.yaml', {});
+    const fraud = new FraudMonitor(config.fraud!, 'UTC');
+    assert.equal(fraud.pricePerMinute('00882161234567'), 10);
+    assert.equal(fraud.pricePerMinute('00882991234567'), 8);
+    assert.equal(fraud.pricePerMinute('0037167000123'), 0.5, 'T3 by tier');
+    fraud.observe(start('8008', '00882161234567', NIGHT, 'c1')); // B critical opens the incident
+    fraud.observe({ ...start('8008', '00882161234567', NIGHT + 600_000, 'c1'), kind: 'call-end', call: { billSec: 600 } });
+    const incident = fraud.takeChanged().find((i) => i.account === '8008')!;
+    assert.equal(incident.estimatedCost, 100);
+    assert.equal(incident.currency, 'USD');
+  });
 });

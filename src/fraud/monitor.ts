@@ -44,10 +44,14 @@ export class FraudMonitor {
   /** account -> end of its deny window (after a critical incident). */
   private readonly denied = new Map<string, { until: number; incident: string }>();
   private readonly mode: 'monitor' | 'enforce';
+  private readonly rates: NonNullable<Config['fraud']>['rates'];
+  private readonly prefixRates: { prefix: string; perMinute: number }[];
   private readonly denyMs: number;
   private readonly banMs: number;
 
   constructor(fraud: NonNullable<Config['fraud']>, timezone: string, geo?: Geo) {
+    this.rates = fraud.rates;
+    this.prefixRates = [...fraud.rates.prefixes].sort((x, y) => y.prefix.length - x.prefix.length);
     this.mode = fraud.actions.mode;
     this.denyMs = fraud.actions.deny;
     this.banMs = fraud.actions.ban;
@@ -70,6 +74,16 @@ export class FraudMonitor {
     });
   }
 
+  /** Price per minute of a dialled string: the longest matching E.164 prefix of the rate table, else its tier's. */
+  pricePerMinute(raw: string): number {
+    const destination = this.engine.describe(raw);
+    const e164 = destination.e164;
+    if (e164 !== undefined) {
+      for (const { prefix, perMinute } of this.prefixRates) if (e164.startsWith(prefix)) return perMinute;
+    }
+    return this.rates.tiers[destination.tier];
+  }
+
   setHotlist(numbers: Iterable<string>): void {
     this.hotlist = new Set(numbers);
   }
@@ -80,7 +94,15 @@ export class FraudMonitor {
     const changes = this.file(this.engine.observe(event));
     // A call of an account under an open incident changes its counts (calls, minutes) without a new finding.
     const counted = this.incidents.observeCall(event);
-    if (counted !== undefined) this.dirty.add(counted);
+    if (counted !== undefined) {
+      this.dirty.add(counted);
+      const billSec = event.kind === 'call-end' ? (event.call?.billSec ?? 0) : 0;
+      if (billSec > 0) {
+        const cost = (billSec / 60) * this.pricePerMinute(event.destination ?? '');
+        counted.estimatedCost = Math.round(((counted.estimatedCost ?? 0) + cost) * 100) / 100;
+        counted.currency = this.rates.currency;
+      }
+    }
     return changes;
   }
 

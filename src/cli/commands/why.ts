@@ -187,7 +187,7 @@ function incidentLines(incidents: readonly Incident[]): string[] {
   if (incidents.length === 0) return ['', 'Toll-fraud incidents: none.'];
   const out = ['', 'Toll-fraud incidents (latest first):'];
   for (const incident of incidents) {
-    out.push(`  ${incident.id}  ${incident.severity.toUpperCase()}  ${when(incident.openedAt)} .. ${when(incident.updatedAt)}  ${incident.calls} calls, ${incident.answered} answered, ${incident.minutes} min`);
+    out.push(`  ${incident.id}  ${incident.severity.toUpperCase()}  ${when(incident.openedAt)} .. ${when(incident.updatedAt)}  ${incident.calls} calls, ${incident.answered} answered, ${incident.minutes} min${incident.estimatedCost !== undefined ? `, about ${incident.estimatedCost} ${incident.currency ?? ''}`.trimEnd() : ''}`);
     for (const rule of incident.rules) out.push(`    ${rule.rule.padEnd(3)} ${rule.severity.padEnd(8)} ${rule.detail}`);
     if (incident.sources.length > 0) out.push(`    from ${incident.sources.join(', ')}`);
     if (incident.destinations.length > 0) {
