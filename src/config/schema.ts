@@ -266,6 +266,14 @@ export const configSchema = z.strictObject({
       allowedCountries: z.array(country()).default([]).describe('countries whose calls are tier T2 (allowed international), not T3'),
       highRiskCountries: z.array(country()).default([]).describe('countries whose calls are always tier T4 (high risk)'),
       extensionDigits: z.number().int().min(0).max(15).default(6).describe('digit strings this short are internal extensions'),
+      hotlist: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('numbers attackers test (always tier T4), besides the honeypot\'s: E.164 or digits, or file:/path with one per line'),
+      ignoreAccounts: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('accounts whose calls are not judged, e.g. the endpoints of your trunks (their inbound calls)'),
       actions: z
         .strictObject({
           mode: z.enum(['monitor', 'enforce']).default('monitor').describe('monitor: record what would be done; enforce: do it'),

@@ -256,7 +256,9 @@ export class Daemon {
   private async refreshHotlist(): Promise<void> {
     if (!this.fraud) return;
     const entries = await this.options.store.hotlist({ since: this.options.clock.now() - 90 * 86_400_000, limit: 100_000 });
-    this.fraud.setHotlist(entries.map((entry) => entry.number));
+    const configured = this.fraud.configuredHotlist();
+    for (const problem of configured.problems) this.options.logger.warn(problem);
+    this.fraud.setHotlist([...entries.map((entry) => entry.number), ...configured.keys]);
   }
 
   /** Injection attempts are logged (at most every 10 s, with a count), never attributed. */

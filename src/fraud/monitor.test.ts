@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../config/load.js';
 import type { SecurityEvent } from '../core/event.js';
@@ -72,5 +75,20 @@ describe('call authorisation', () => {
     const incident = fraud.takeChanged().find((i) => i.account === '8008')!;
     assert.equal(incident.estimatedCost, 100);
     assert.equal(incident.currency, 'USD');
+  });
+
+  it('the operator\'s hotlist makes a number T4; ignored accounts (trunks) are not judged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-hot-'));
+    writeFileSync(join(dir, 'hot.txt'), '# numbers seen in IRSF test-call lists\n+37167000123\n\n');
+    const config = parseConfigText(`fraud: { homeCountry: GB, hotlist: ["004420794600", "file:${join(dir, 'hot.txt')}", "file:${join(dir, 'missing.txt')}"], ignoreAccounts: [trunk1] }`, 't.yaml', {});
+    const fraud = new FraudMonitor(config.fraud!, 'UTC');
+    const { keys, problems } = fraud.configuredHotlist();
+    assert.ok(keys.includes('37167000123'));
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!, /missing\.txt/);
+    fraud.setHotlist(keys);
+    const latvia = fraud.observe(start('9009', '0037167000123', NIGHT, 'h1'));
+    assert.ok(latvia.some((c) => c.finding.rule === 'B' && c.finding.severity === 'critical' && c.finding.destination?.reasons.includes('hotlist')));
+    assert.deepEqual(fraud.observe(start('trunk1', '00882161234567', NIGHT, 't1')), []);
   });
 });

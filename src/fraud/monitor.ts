@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { Geo } from '../geo/index.js';
@@ -44,12 +45,16 @@ export class FraudMonitor {
   /** account -> end of its deny window (after a critical incident). */
   private readonly denied = new Map<string, { until: number; incident: string }>();
   private readonly mode: 'monitor' | 'enforce';
+  private readonly hotlistEntries: readonly string[];
+  private readonly ignored: ReadonlySet<string>;
   private readonly rates: NonNullable<Config['fraud']>['rates'];
   private readonly prefixRates: { prefix: string; perMinute: number }[];
   private readonly denyMs: number;
   private readonly banMs: number;
 
   constructor(fraud: NonNullable<Config['fraud']>, timezone: string, geo?: Geo) {
+    this.hotlistEntries = fraud.hotlist;
+    this.ignored = new Set(fraud.ignoreAccounts);
     this.rates = fraud.rates;
     this.prefixRates = [...fraud.rates.prefixes].sort((x, y) => y.prefix.length - x.prefix.length);
     this.mode = fraud.actions.mode;
@@ -88,9 +93,38 @@ export class FraudMonitor {
     this.hotlist = new Set(numbers);
   }
 
+  /**
+   * The operator's hotlist (`fraud.hotlist`): numbers, and `file:` lists read again on each call, as hotlist keys.
+   * A file that cannot be read is reported in `problems` and costs only its own numbers.
+   */
+  configuredHotlist(): { keys: string[]; problems: string[] } {
+    const keys: string[] = [];
+    const problems: string[] = [];
+    const add = (entry: string): void => {
+      const text = entry.trim();
+      if (text === '' || text.startsWith('#')) return;
+      const e164 = this.engine.describe(text).e164 ?? (/^\+?\d{7,15}$/.test(text) ? `+${text.replace(/^\+/, '')}` : undefined);
+      const key = e164 === undefined ? undefined : hotlistKey(e164);
+      if (key !== undefined) keys.push(key);
+    };
+    for (const entry of this.hotlistEntries) {
+      if (!entry.startsWith('file:')) {
+        add(entry);
+        continue;
+      }
+      try {
+        for (const line of readFileSync(entry.slice(5), 'utf8').split('\n')) add(line);
+      } catch (error) {
+        problems.push(`fraud.hotlist ${entry}: ${(error as Error).message}`);
+      }
+    }
+    return { keys, problems };
+  }
+
   /** The findings an event caused, filed into incidents. Honeypot traffic is bait, not an account's calls. */
   observe(event: SecurityEvent): FraudChange[] {
     if (event.server === 'honeypot') return [];
+    if (event.account !== undefined && this.ignored.has(event.account)) return [];
     const changes = this.file(this.engine.observe(event));
     // A call of an account under an open incident changes its counts (calls, minutes) without a new finding.
     const counted = this.incidents.observeCall(event);
