@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { EnforcementChange, Enforcer, KernelBan } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
 import { FraudMonitor, type FraudChange } from '../fraud/monitor.js';
+import type { LiveCall } from '../fraud/engine.js';
 import { startAuthorizeServer, type AuthorizeServer } from '../fraud/authorize-server.js';
 import { loadGeo } from '../geo/index.js';
 import { supervise } from '../sources/supervisor.js';
@@ -47,6 +48,8 @@ export class Daemon {
   /** The call-authorisation endpoint, when `fraud.authorize` is configured. */
   authorizeServer: AuthorizeServer | undefined;
   private readonly writer: EventWriter;
+  /** Bound sources by sensor id, so an action reaches the server that reported the call. */
+  private readonly bySensor = new Map<string, BoundSource>();
   private readonly controller = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly ownDecisions = new Set<number>();
@@ -102,6 +105,7 @@ export class Daemon {
     logger.info({ bans: active.length, enforcer: this.enforcer.name, knownGood: this.analyzer.knownGood.size }, 'state restored');
 
     const sources = await bindSources(config, store, this.options.fromStart ?? false, this.options.logger);
+    for (const bound of sources) this.bySensor.set(bound.sensor, bound);
     for (const bound of sources) {
       const { signal } = this.controller;
       this.running.push(supervise(bound.id, (s) => this.consume(bound, s), { signal, logger }));
@@ -194,6 +198,7 @@ export class Daemon {
         const changes = this.fraud.observe(event);
         this.report(changes);
         for (const decision of this.fraudBans(changes, now)) decisions.push(decision);
+        for (const hangup of this.fraud.hangupsFor(changes)) if (!hangup.dryRun) void this.serial(() => this.hangup(hangup.call, hangup.incident.id));
       }
     }
     this.writer.add(events, position);
@@ -245,6 +250,23 @@ export class Daemon {
       if (decision) decisions.push({ ...decision, reason: `fraud: incident ${ban.incident.id} (${ban.incident.account}): ${ban.finding.detail}` });
     }
     return decisions;
+  }
+
+  /** Hangs up one live call through the source that saw it (AMI or ESL); the outcome goes to the log. */
+  private async hangup(call: LiveCall, incident: string): Promise<void> {
+    const { logger } = this.options;
+    const source = call.sensor === undefined ? undefined : this.bySensor.get(call.sensor);
+    const fields = { incident, channel: call.channel, uniqueId: call.uniqueId, destination: call.destination.e164 ?? call.destination.raw };
+    if (source?.kind !== 'events' || source.hangup === undefined) {
+      logger.warn({ ...fields, sensor: call.sensor }, 'toll-fraud hangup: the source that saw the call cannot hang it up');
+      return;
+    }
+    try {
+      const answer = await source.hangup({ ...(call.channel ? { channel: call.channel } : {}), ...(call.uniqueId ? { uniqueId: call.uniqueId } : {}) });
+      logger.warn({ ...fields, answer }, 'toll-fraud hangup sent');
+    } catch (error) {
+      logger.error({ ...fields, err: describeError(error) }, 'toll-fraud hangup failed');
+    }
   }
 
   private async saveIncidents(): Promise<void> {

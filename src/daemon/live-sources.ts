@@ -1,5 +1,6 @@
 import type { AmiSourceConfig, Config, EslSourceConfig, JournaldSourceConfig, SyslogSourceConfig } from '../config/schema.js';
 import type { SecurityEvent } from '../core/event.js';
+import { swError } from '../core/errors.js';
 import { parseAmiEvent } from '../parsers/ami/index.js';
 import { parseEslEvent } from '../parsers/esl/index.js';
 import { createParser } from '../parsers/index.js';
@@ -28,10 +29,22 @@ function stamp(events: readonly SecurityEvent[], sensor: string, into: SecurityE
   }
 }
 
+/** A channel name or id the server wrote, checked again before it goes into a command: one line, bounded. */
+function commandSafe(text: string | undefined): string | undefined {
+  return text !== undefined && text.length > 0 && text.length <= 128 && /^[\x21-\x7e]+$/.test(text) ? text : undefined;
+}
+
 function bindAmi(spec: AmiSourceConfig, config: Config, sensor: string): EventSource {
   const client = createAmiClient({ host: spec.host, port: spec.port, username: spec.username, secret: spec.secret, auth: spec.auth, events: spec.events });
   return {
     kind: 'events', id: spec.id, format: 'ami', sensor,
+    async hangup(target) {
+      const channel = commandSafe(target.channel);
+      if (channel === undefined) throw swError('SW_ERR_SOURCE', `AMI ${spec.id}: no usable channel name to hang up`);
+      // Cause 21 (call rejected), as the dialplan snippets use for a denied call.
+      const answer = await client.action([['Action', 'Hangup'], ['Channel', channel], ['Cause', '21']]);
+      return `${answer.get('Response') ?? '?'}: ${answer.get('Message') ?? ''}`.trim();
+    },
     async *events(signal) {
       for await (const message of client.messages(signal)) {
         const out: SecurityEvent[] = [];
@@ -46,6 +59,11 @@ function bindEsl(spec: EslSourceConfig, config: Config, sensor: string): EventSo
   const client = createEslClient({ host: spec.host, port: spec.port, password: spec.password, events: spec.events });
   return {
     kind: 'events', id: spec.id, format: 'esl', sensor,
+    async hangup(target) {
+      const uuid = commandSafe(target.uniqueId);
+      if (uuid === undefined || !/^[0-9a-fA-F-]{8,64}$/.test(uuid)) throw swError('SW_ERR_SOURCE', `ESL ${spec.id}: no usable call uuid to hang up`);
+      return (await client.api(`uuid_kill ${uuid} CALL_REJECTED`)).trim();
+    },
     async *events(signal) {
       for await (const event of client.events(signal)) {
         const out: SecurityEvent[] = [];

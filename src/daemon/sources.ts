@@ -31,6 +31,11 @@ export interface EventSource {
   format: string;
   sensor: string;
   events(signal: AbortSignal): AsyncIterable<SecurityEvent[]>;
+  /**
+   * Hangs up a live call on the server this source is connected to (AMI `Hangup`, ESL `uuid_kill`), for the
+   * toll-fraud actions; resolves with the server's answer. Absent for sources that cannot.
+   */
+  hangup?(target: { channel?: string; uniqueId?: string }): Promise<string>;
 }
 
 export type BoundSource = LineSource | EventSource;

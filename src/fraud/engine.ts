@@ -103,12 +103,16 @@ export interface FraudFinding {
   detail: string;
 }
 
-interface LiveCall {
+export interface LiveCall {
   key: string;
   startedAt: number;
   answeredAt?: number;
   destination: Destination;
   callId: string;
+  /** Where it can be hung up: the server's channel name and unique id, and the source (sensor) that saw it. */
+  channel?: string;
+  uniqueId?: string;
+  sensor?: string;
   /** A5 levels already reported for this call. */
   reported: Severity | undefined;
 }
@@ -240,6 +244,13 @@ export class FraudEngine {
     return { destination, critical, notes };
   }
 
+  /** The account's live T3/T4 calls (to hang up when its incident turns critical). */
+  liveRiskyCalls(account: string): LiveCall[] {
+    const state = this.accounts.get(account);
+    if (state === undefined) return [];
+    return [...state.live.values()].filter((call) => risky(call.destination));
+  }
+
   /** Accounts with state (for metrics and memory tests). */
   get trackedAccounts(): number {
     return this.accounts.size;
@@ -291,7 +302,11 @@ export class FraudEngine {
     // The same call seen again (a retry with credentials, a second source) is one call; the same channel
     // dialling another number (no answer from the first) is a new attempt, judged on its own.
     if (existing !== undefined && existing.destination.raw === destination.raw) return;
-    state.live.set(key, { key, startedAt: at, destination, callId, reported: undefined });
+    const live: LiveCall = { key, startedAt: at, destination, callId, reported: undefined };
+    if (event.call?.channel !== undefined) live.channel = event.call.channel;
+    if (event.call?.uniqueId !== undefined) live.uniqueId = event.call.uniqueId;
+    if (event.sensor !== undefined) live.sensor = event.sensor;
+    state.live.set(key, live);
     const profile = this.profile(at);
     const extra = { destination, callIds: [callId], ...(event.ip === undefined ? {} : { ip: event.ip }) };
 

@@ -91,4 +91,20 @@ describe('call authorisation', () => {
     assert.ok(latvia.some((c) => c.finding.rule === 'B' && c.finding.severity === 'critical' && c.finding.destination?.reasons.includes('hotlist')));
     assert.deepEqual(fraud.observe(start('trunk1', '00882161234567', NIGHT, 't1')), []);
   });
+
+  it('hangs up the account\'s live risky calls when its incident turns critical, and only those', () => {
+    const fraud = monitor('enforce');
+    const live = (id: string, destination: string, at: number): SecurityEvent => ({
+      ...start('1010', destination, at, id), server: 'asterisk', sensor: 'pbx/ami', call: { channel: `PJSIP/1010-0000000${id}`, uniqueId: `u${id}` },
+    });
+    const calm = fraud.observe(live('1', '02079460000', NIGHT)); // domestic: stays up
+    assert.deepEqual(fraud.hangupsFor(calm), []);
+    const changes = [...fraud.observe(live('2', '0037167000123', NIGHT + 1000)), ...fraud.observe(live('3', '00882161234567', NIGHT + 2000))];
+    const hangups = fraud.hangupsFor(changes);
+    assert.deepEqual(hangups.map((h) => [h.call.channel, h.call.sensor, h.dryRun]).sort(), [
+      ['PJSIP/1010-00000002', 'pbx/ami', false],
+      ['PJSIP/1010-00000003', 'pbx/ami', false],
+    ]);
+    assert.deepEqual(fraud.hangupsFor(changes), [], 'each call once');
+  });
 });

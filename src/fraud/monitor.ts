@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { Geo } from '../geo/index.js';
-import { FraudEngine, type FraudFinding } from './engine.js';
+import { FraudEngine, type FraudFinding, type LiveCall } from './engine.js';
 import { IncidentBook, type Incident } from './incidents.js';
 import { createNumberPlan } from './numbers.js';
 import { hotlistKey } from './tiers.js';
@@ -208,6 +208,30 @@ export class FraudMonitor {
       });
       this.dirty.add(incident);
       out.push({ ip, incident, finding, durationMs: this.banMs, dryRun });
+    }
+    return out;
+  }
+
+  /**
+   * Live T3/T4 calls to hang up for the changes of a batch: those of an account whose incident just turned (or
+   * opened) critical. Each is recorded on the incident; in monitor mode as what would have been done.
+   */
+  hangupsFor(changes: readonly FraudChange[]): { incident: Incident; call: LiveCall; dryRun: boolean }[] {
+    const out: { incident: Incident; call: LiveCall; dryRun: boolean }[] = [];
+    for (const { incident, finding, opened, escalated } of changes) {
+      if (!(escalated || (opened && incident.severity === 'critical'))) continue;
+      for (const call of this.engine.liveRiskyCalls(finding.account)) {
+        const target = call.channel ?? call.uniqueId ?? call.callId;
+        if (incident.actions.some((a) => a.action === 'hangup' && a.target === target)) continue;
+        const dryRun = this.mode === 'monitor';
+        this.incidents.recordAction(incident, {
+          at: finding.at, action: 'hangup', target, dryRun,
+          undo: dryRun ? 'nothing to undo (monitor-only)' : 'cannot be undone: the call is gone (the account may call again)',
+          detail: `live ${call.destination.tier} call to ${call.destination.e164 ?? call.destination.raw}${call.sensor ? ` seen by ${call.sensor}` : ''}`,
+        });
+        this.dirty.add(incident);
+        out.push({ incident, call, dryRun });
+      }
     }
     return out;
   }
