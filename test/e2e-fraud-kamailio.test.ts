@@ -139,13 +139,18 @@ describe('end to end: a stolen account dials premium-rate numbers through Kamail
     assert.match(story, new RegExp(`\\n {4}D {3}warning  registered from a new address ${thief().replaceAll('.', '\\.')}\\n`), story);
     assert.match(story, /\n {4}B {3}critical a call to \+882161234567: non-geographic\n/, story);
     assert.match(story, /\n {4}E {3}critical a T4 call \d+ s after a registration from a new source\n/, story);
+    assert.match(story, new RegExp(`\\n {4}from ${thief().replaceAll('.', '\\.')}\\n`), `the incident names the thief's address alone:\n${story}`);
     assert.match(story, /to \+882161234567 T4/, story);
+    // The kernel dropped the thief's second premium call before Kamailio saw it: no trace of it anywhere.
+    assert.ok(!story.includes(PREMIUM_LV.slice(2)), `the call to ${PREMIUM_LV} never reached Kamailio:\n${story}`);
     assert.ok(story.includes(`action ban ${thief()}; undo: sipwarden unban ${thief()}`), story);
     assert.doesNotMatch(story, /monitor-only/, 'enforce mode: the actions were done');
 
     const thiefStory = await why(thief());
     assert.match(thiefStory, new RegExp(`${thief().replaceAll('.', '\\.')}: BANNED`), thiefStory);
     assert.match(thiefStory, /rule fraud/, thiefStory);
+    // The action ran in the kernel: nftables counts what the ban dropped (the probe, the next call's INVITE).
+    assert.match(thiefStory, /packets dropped by this ban: [1-9]\d* \(nftables\)/, thiefStory);
   });
 
   it('only the thief is banned: the owner\'s usual address is not, and the owner still registers and calls', async (t) => {
@@ -154,6 +159,7 @@ describe('end to end: a stolen account dials premium-rate numbers through Kamail
     for (const address of [lab!.phoneAddress, lab!.pbxForAttacker, lab!.pbxForPhone]) {
       assert.equal(await inBanSet(lab!.pbx, address), false, `${address} is not in the ban set`);
     }
+    assert.match(await why(lab!.phoneAddress), new RegExp(`${lab!.phoneAddress.replaceAll('.', '\\.')}: not banned\\.`));
     const registered = await registerOwner(5066);
     assert.equal(registered.successful, 1, `the owner registers after the fraud:\n${registered.runs.map(output).join('\n')}`);
     const domestic = await callOwner(5068, DOMESTIC);
