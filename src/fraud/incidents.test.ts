@@ -28,6 +28,7 @@ describe('incidents', () => {
     const book = new IncidentBook(3_600_000);
     const { incident } = book.add(finding({}));
     book.observeCall({ at: T0 + 1000, kind: 'call-start', account: '1001', callId: 'k1', server: 'hep', evidence: 'verified', raw: '' });
+    book.observeCall({ at: T0 + 1500, kind: 'call-answer', account: '1001', callId: 'k1', server: 'hep', evidence: 'verified', raw: '' });
     book.observeCall({ at: T0 + 91_000, kind: 'call-end', account: '1001', callId: 'k1', server: 'hep', evidence: 'verified', raw: '', call: { billSec: 90 } });
     assert.deepEqual([incident.calls, incident.answered, incident.minutes], [1, 1, 1.5], 'a call seen at its start and end counts once');
     book.observeCall({ at: T0 + 95_000, kind: 'call-end', account: '1001', callId: 'cdr-only', server: 'asterisk', evidence: 'verified', raw: '', call: { billSec: 30 } });

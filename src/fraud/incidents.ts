@@ -109,12 +109,16 @@ export class IncidentBook {
     if (event.kind === 'call-start') {
       incident.calls++;
       if (key !== undefined) this.remember(key);
+    } else if (event.kind === 'call-answer') {
+      // Counted when answered: a call cut short by a ban never sends its end.
+      incident.answered++;
+      if (key !== undefined) this.remember(`answered:${key}`);
     } else if (event.kind === 'call-end') {
       // A call seen only at its end (a CDR) is a call too; one seen at its start was counted then.
       if (key === undefined || !this.started.has(key)) incident.calls++;
       const billSec = event.call?.billSec ?? 0;
       if (billSec > 0) {
-        incident.answered++;
+        if (key === undefined || !this.started.has(`answered:${key}`)) incident.answered++;
         incident.minutes = Math.round((incident.minutes + billSec / 60) * 10) / 10;
       }
     } else return undefined;
