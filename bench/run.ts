@@ -109,3 +109,11 @@ process.stdout.write(`  budget: no loss on TCP; UDP loss reported by the kernel 
   // own timer and sends them in bursts.
   for (const connections of [2, 10]) process.stdout.write(formatAuthorizeLoad(await authorizeLoad(cli, { rate: 5000, seconds: 10, connections })));
 }
+
+// Toll-fraud detection figures (issue: toll fraud): synthetic weeks with labelled attacks through the FraudMonitor.
+{
+  const { fraudDetectionBench, formatFigures } = await import('./fraud-detection.js');
+  const seeds = [1, 2, 3, 4, 5];
+  process.stdout.write(formatFigures(`toll-fraud detection, ${seeds.length} synthetic weeks of 200 accounts after a week of history:`, fraudDetectionBench(seeds, 7)));
+  process.stdout.write(formatFigures('the same weeks with no history (cold start):', fraudDetectionBench(seeds, 0)));
+}
