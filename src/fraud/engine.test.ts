@@ -127,12 +127,14 @@ describe('fraud engine scenarios', () => {
     assert.equal(h?.value, 3);
   });
 
-  it('two warnings from different families escalate to critical (X), once per hour', () => {
+  it('two warnings from different families about different calls escalate to critical (X), once per hour', () => {
     const fraud = engine(['FR']);
-    const findings = run(fraud, [
+    const first = run(fraud, [
       ...call('b1', '0033142868200', DAYTIME - 10 * DAY_MS, 60),
-      ...call('b1', '0037167000123', DAYTIME, 60), // B warning (T3) and C warning: families B and C
+      ...call('b1', '0037167000123', DAYTIME, 60), // B and C warnings, both about this one call: not yet X
     ]);
+    assert.deepEqual(first.filter((f) => f.rule === 'X'), [], 'a first call to a new T3 country is one fact, not two signals');
+    const findings = [...first, ...run(fraud, call('b1', '0037167000456', DAYTIME + 5 * MINUTE, 60))]; // another T3 call: B about it
     const x = findings.filter((f) => f.rule === 'X');
     assert.equal(x.length, 1);
     assert.equal(x[0]!.severity, 'critical');

@@ -143,7 +143,8 @@ interface AccountState {
   newRegistrationAt?: number;
   newRegistrationIp?: string;
   /** X: latest warning time per family. */
-  warnings: Map<string, number>;
+  /** X: latest warning per family, with the call it was about ('' when about no call). */
+  warnings: Map<string, { at: number; call: string }>;
   /** (rule|severity) -> last reported time, for repeat suppression. */
   reported: Map<string, number>;
   lastSeen: number;
@@ -518,10 +519,16 @@ export class FraudEngine {
       out.push(finding);
       if (finding.severity !== 'warning') continue;
       const family = finding.rule.slice(0, 1);
-      state.warnings.set(family, finding.at);
-      const recent = [...state.warnings].filter(([, at]) => finding.at - at <= ESCALATION_MS).map(([f]) => f);
+      // B and C judge one call; the other families judge a pattern over many, whatever call completed it.
+      const perCallFact = finding.rule === 'B' || finding.rule === 'C';
+      state.warnings.set(family, { at: finding.at, call: perCallFact ? (finding.callIds[0] ?? '') : '' });
+      const inWindow = [...state.warnings].filter(([, w]) => finding.at - w.at <= ESCALATION_MS);
+      const recent = inWindow.map(([f]) => f);
+      // Two families about one and the same call (a first call to a T3 country is both B and C) are one fact,
+      // not two signals: escalation needs warnings about at least two different calls (or about no call).
+      const calls = new Set(inWindow.map(([f, w]) => w.call || `none:${f}`));
       const lastX = state.reported.get('X|critical');
-      if (recent.length >= 2 && (lastX === undefined || finding.at - lastX >= this.repeatMs)) {
+      if (recent.length >= 2 && calls.size >= 2 && (lastX === undefined || finding.at - lastX >= this.repeatMs)) {
         state.reported.set('X|critical', finding.at);
         out.push(this.finding(account, finding.at, 'X', 'critical', 'warning-families', recent.length, 2, ESCALATION_MS, {
           callIds: finding.callIds, families: recent.sort(), detail: `warnings from families ${recent.sort().join(', ')} within 30 min`,
