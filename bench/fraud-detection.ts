@@ -87,7 +87,7 @@ export function detectionFigures(
 
 /** Feeds one generated traffic set through a monitor configured for it; observations in the measured period. */
 export function replay(traffic: Traffic): { seen: Observation[]; benignCalls: number; calls: Map<string, CallTimes> } {
-  const config = parseConfigText(`fraud: { homeCountry: GB, allowedCountries: [${traffic.allowedCountries.join(', ')}] }`, 'bench.yaml', {});
+  const config = parseConfigText(`fraud: { homeCountry: GB, allowedCountries: [${traffic.allowedCountries.join(', ')}], domesticPremium: ${process.env.BENCH_DOMESTIC_PREMIUM ?? 'T4'} }`, 'bench.yaml', {});
   const monitor = new FraudMonitor(config.fraud!, 'UTC', traffic.geo);
   const seen: Observation[] = [];
   const record = (changes: ReturnType<FraudMonitor['observe']>): void => {

@@ -266,6 +266,10 @@ export const configSchema = z.strictObject({
       allowedCountries: z.array(country()).default([]).describe('countries whose calls are tier T2 (allowed international), not T3'),
       highRiskCountries: z.array(country()).default([]).describe('countries whose calls are always tier T4 (high risk)'),
       extensionDigits: z.number().int().min(0).max(15).default(6).describe('digit strings this short are internal extensions'),
+      domesticPremium: z
+        .enum(['T3', 'T4'])
+        .default('T4')
+        .describe('tier of the home country\'s premium-rate and shared-cost numbers; T3 where service numbers are typed premium (UK 084x/087x)'),
       hotlist: z
         .array(z.string().min(1))
         .default([])

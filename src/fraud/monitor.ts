@@ -69,6 +69,7 @@ export class FraudMonitor {
       plan,
       policy: {
         homeCountry: fraud.homeCountry, allowedCountries: fraud.allowedCountries, highRiskCountries: fraud.highRiskCountries,
+        domesticPremium: fraud.domesticPremium,
         hotlist: (e164) => {
           const key = hotlistKey(e164);
           return key !== undefined && this.hotlist.has(key);

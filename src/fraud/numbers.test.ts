@@ -188,6 +188,9 @@ describe('risk tiers', () => {
     assert.deepEqual(classify(dominican.normalize('809 555 1234'), { homeCountry: 'DO' }), { tier: 'T1', reasons: ['domestic'] });
     assert.deepEqual(classify(dominican.normalize('1 876 234 5678'), { homeCountry: 'DO' }).reasons, ['caribbean-nanp']);
     assert.deepEqual(classify(GB.normalize('0909 879 0000'), policyFor(GB)), { tier: 'T4', reasons: ['premium-rate'] });
+    // Where the home country's service numbers are typed premium (UK 084x), the operator can make them T3.
+    assert.deepEqual(classify(GB.normalize('0845 123 4567'), policyFor(GB, { domesticPremium: 'T3' })), { tier: 'T3', reasons: ['domestic-premium-rate'] });
+    assert.deepEqual(classify(US.normalize('011 44 845 123 4567'), policyFor(US, { domesticPremium: 'T3' })).tier, 'T4', 'abroad it stays T4');
   });
 });
 

@@ -16,6 +16,11 @@ export interface TierPolicy {
   highRiskCountries?: readonly string[];
   /** True for a destination seen in toll-fraud probes. Called with the E.164 form, `+` included. */
   hotlist?: (e164: string) => boolean;
+  /**
+   * The tier of the home country's premium-rate and shared-cost numbers. T4 by default (fraud-rules.md);
+   * T3 where ordinary service numbers are typed premium (libphonenumber files the UK's 084x/087x there).
+   */
+  domesticPremium?: 'T3' | 'T4';
 }
 
 export interface Classification {
@@ -49,6 +54,10 @@ export function classify(number: DialledNumber, policy: TierPolicy): Classificat
   }
   if (country !== undefined && policy.highRiskCountries?.includes(country) === true) highRisk.push('high-risk-country');
   if (number.e164 !== undefined && policy.hotlist?.(number.e164) === true) highRisk.push('hotlist');
+  if (policy.domesticPremium === 'T3' && country === policy.homeCountry && highRisk.length > 0 &&
+    highRisk.every((r) => r === 'premium-rate' || r === 'shared-cost')) {
+    return { tier: 'T3', reasons: highRisk.map((r) => `domestic-${r}`) };
+  }
   if (highRisk.length > 0) return { tier: 'T4', reasons: highRisk };
   if (country === policy.homeCountry) return { tier: 'T1', reasons: ['domestic'] };
   if (country !== undefined && policy.allowedCountries?.includes(country) === true) return { tier: 'T2', reasons: ['allowed-country'] };
