@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { createServer, type AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -17,9 +18,9 @@ describe('doctor probes live sources', () => {
   });
   const dir = tempDir('sw-doctor-src-');
 
-  async function doctor(sources: string): Promise<{ status: number | null; out: string }> {
+  async function doctor(sources: string, extra: string[] = []): Promise<{ status: number | null; out: string }> {
     const config = join(dir, `c${Math.random()}.yaml`);
-    writeFileSync(config, [`store: { sqlite: ${join(dir, 'sw.db')} }`, `sources: [${sources}]`, 'enforce: { backend: dry-run }'].join('\n'));
+    writeFileSync(config, [`store: { sqlite: ${join(dir, 'sw.db')} }`, `sources: [${sources}]`, 'enforce: { backend: dry-run }', ...extra].join('\n'));
     // cli() is synchronous: the test servers need the event loop, so run it through a child that does not block it.
     const { spawn } = await import('node:child_process');
     const { CLI } = await import('./helpers.js');
@@ -91,5 +92,19 @@ describe('doctor probes live sources', () => {
     }
     const free = await doctor(`{ id: hep, type: hep, listen: ["udp://127.0.0.1:${busy}", "tcp://127.0.0.1:${busy}"] }`);
     assert.match(free.out, /ok {4}source hep \(hep\): can listen on udp:\/\/127\.0\.0\.1:\d+, tcp:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('fraud: the call-authorisation port and the missing geo files are reported', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const busy = (holder.address() as AddressInfo).port;
+    try {
+      const { out } = await doctor('', [`fraud: { homeCountry: GB, authorize: { listen: "127.0.0.1:${busy}", token: "0123456789abcdef0123" } }`]);
+      assert.match(out, /ok {4}toll fraud: home GB, actions monitor-only/);
+      assert.match(out, /warn {2}call authorisation: cannot listen on tcp:\/\/127\.0\.0\.1:\d+: in use/);
+      assert.match(out, /warn {2}toll fraud: no geo files/);
+    } finally {
+      holder.close();
+    }
   });
 });

@@ -119,6 +119,24 @@ async function checkSources(config: Config): Promise<Check[]> {
   return checks;
 }
 
+/** The toll-fraud detector: its geo files and the call-authorisation port. */
+async function checkFraud(config: Config): Promise<Check[]> {
+  const fraud = config.fraud;
+  if (fraud === undefined) return [];
+  const checks: Check[] = [{ status: 'ok', what: `toll fraud: home ${fraud.homeCountry}, actions ${fraud.actions.mode === 'monitor' ? 'monitor-only (nothing is done)' : 'enforced'}` }];
+  if (fraud.authorize) {
+    const { probeListen } = await import('./probe.js');
+    const result = await probeListen([`tcp://${fraud.authorize.listen}`]);
+    checks.push(result.ok
+      ? { status: 'ok', what: `call authorisation: ${result.detail}` }
+      : { status: 'warn', what: `call authorisation: ${result.detail}`, fix: 'if the daemon is running it already listens there; otherwise free the port or set fraud.authorize.listen' });
+  }
+  if (config.geo === undefined) {
+    checks.push({ status: 'warn', what: 'toll fraud: no geo files, so new-country and new-network registrations (rule D) are judged by address only', fix: 'set geo.country and geo.asn (MaxMind .mmdb or CSV ranges)' });
+  }
+  return checks;
+}
+
 function checkFile(source: Extract<Config['sources'][number], { type: 'file' }>): Check {
   try {
     accessSync(source.path, constants.R_OK);
@@ -144,6 +162,7 @@ export async function doctorCommand(options: DoctorOptions): Promise<void> {
     checks.push({ status: 'FAIL', what: `store ${config.store.sqlite}: ${describeError(error)}`, fix: 'check the path and its directory permissions' });
   }
   checks.push(...(await checkSources(config)));
+  checks.push(...(await checkFraud(config)));
   checks.push(...(await checkBackend(config, commandRunner())));
   for (const check of checks) {
     process.stdout.write(`${check.status.padEnd(4)}  ${check.what}${check.fix ? `\n      fix: ${check.fix}` : ''}\n`);
