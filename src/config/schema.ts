@@ -283,6 +283,10 @@ export const configSchema = z.strictObject({
           mode: z.enum(['monitor', 'enforce']).default('monitor').describe('monitor: record what would be done; enforce: do it'),
           deny: duration('1h').describe('after a critical incident, deny the account\'s T3/T4 calls (call authorisation) this long'),
           ban: duration('12h').describe('after a critical incident, ban the source address that registered the account anew this long (0: never)'),
+          hangupCommand: z
+            .strictObject({ path: z.string().min(1), args: z.array(z.string()).default([]) })
+            .optional()
+            .describe('hangs up a live call the source cannot (HEP, files): runs path [args...] <account> <call-id> <unique-id> <channel>, no shell'),
         })
         .prefault({}),
       rates: z

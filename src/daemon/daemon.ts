@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { EnforcementChange, Enforcer, KernelBan } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
 import { FraudMonitor, type FraudChange } from '../fraud/monitor.js';
+import { commandRunner } from '../enforcers/exec.js';
 import type { LiveCall } from '../fraud/engine.js';
 import { startAuthorizeServer, type AuthorizeServer } from '../fraud/authorize-server.js';
 import { loadGeo } from '../geo/index.js';
@@ -198,7 +199,7 @@ export class Daemon {
         const changes = this.fraud.observe(event);
         this.report(changes);
         for (const decision of this.fraudBans(changes, now)) decisions.push(decision);
-        for (const hangup of this.fraud.hangupsFor(changes)) if (!hangup.dryRun) void this.serial(() => this.hangup(hangup.call, hangup.incident.id));
+        for (const hangup of this.fraud.hangupsFor(changes)) if (!hangup.dryRun) void this.serial(() => this.hangup(hangup.call, hangup.incident.id, hangup.incident.account));
       }
     }
     this.writer.add(events, position);
@@ -253,12 +254,24 @@ export class Daemon {
   }
 
   /** Hangs up one live call through the source that saw it (AMI or ESL); the outcome goes to the log. */
-  private async hangup(call: LiveCall, incident: string): Promise<void> {
+  private async hangup(call: LiveCall, incident: string, account: string): Promise<void> {
     const { logger } = this.options;
     const source = call.sensor === undefined ? undefined : this.bySensor.get(call.sensor);
     const fields = { incident, channel: call.channel, uniqueId: call.uniqueId, destination: call.destination.e164 ?? call.destination.raw };
     if (source?.kind !== 'events' || source.hangup === undefined) {
-      logger.warn({ ...fields, sensor: call.sensor }, 'toll-fraud hangup: the source that saw the call cannot hang it up');
+      const hook = this.options.config.fraud?.actions.hangupCommand;
+      if (hook === undefined) {
+        logger.warn({ ...fields, sensor: call.sensor }, 'toll-fraud hangup: the source that saw the call cannot hang it up, and no fraud.actions.hangupCommand is set');
+        return;
+      }
+      // An argv array, never a shell: the call's ids are server-written, and still only ever arguments.
+      const argv = [hook.path, ...hook.args, account, call.callId, call.uniqueId ?? '', call.channel ?? ''];
+      try {
+        const { stdout } = await commandRunner([], 10_000).run(argv);
+        logger.warn({ ...fields, command: hook.path, answer: stdout.trim().slice(0, 200) }, 'toll-fraud hangup command ran');
+      } catch (error) {
+        logger.error({ ...fields, command: hook.path, err: describeError(error) }, 'toll-fraud hangup command failed');
+      }
       return;
     }
     try {

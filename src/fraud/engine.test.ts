@@ -191,6 +191,24 @@ describe('fraud engine scenarios', () => {
     assert.deepEqual(calm.filter((f) => f.rule.startsWith('F')), [], 'one long call to an allowed country is nothing');
   });
 
+  it('Wangiri callbacks: accounts calling back the Caribbean numbers that rang them are critical at once', () => {
+    // A one-ring campaign from Jamaica: missed calls in the evening (not events of an account), then employees
+    // call the numbers back the next morning. +1 876 dials like a US number and bills like a premium one.
+    const fraud = engine();
+    const findings = run(fraud, [
+      ...call('desk1', '0018762345678', DAYTIME, 40),
+      ...call('desk2', '0018762345679', DAYTIME + 3 * MINUTE, 25),
+      ...call('desk3', '0018762345678', DAYTIME + 5 * MINUTE, 30),
+    ]);
+    const b = findings.filter((f) => f.rule === 'B');
+    assert.deepEqual(b.map((f) => [f.account, f.severity]), [['desk1', 'critical'], ['desk2', 'critical'], ['desk3', 'critical']]);
+    assert.deepEqual(b[0]!.destination?.reasons, ['caribbean-nanp']);
+    assert.equal(b[0]!.destination?.country, 'JM');
+    // The incident of each account names the number; the authorisation endpoint would deny the next callback.
+    const monitor = createNumberPlan({ homeCountry: 'GB' });
+    assert.equal(monitor.normalize('0018762345678').e164, '+18762345678');
+  });
+
   it('business hours follow the configured zone and weekdays', () => {
     const fraud = engine();
     assert.equal(fraud.isBusinessHours(DAYTIME), true);

@@ -107,4 +107,16 @@ describe('call authorisation', () => {
     ]);
     assert.deepEqual(fraud.hangupsFor(changes), [], 'each call once');
   });
+
+  it('a Wangiri callback opens a critical incident with its deny action, and the next callback is denied', () => {
+    const fraud = monitor('enforce');
+    const changes = fraud.observe(start('desk1', '0018762345678', NIGHT, 'w1'));
+    const incident = changes[0]!.incident;
+    assert.equal(incident.severity, 'critical');
+    assert.deepEqual(incident.destinations.map((d) => [d.e164, d.country, d.tier]), [['+18762345678', 'JM', 'T4']]);
+    assert.deepEqual(incident.actions.map((a) => a.action), ['deny']);
+    const next = fraud.authorize({ account: 'desk1', destination: '0018762345679' }, NIGHT + 60_000);
+    assert.equal(next.allow, false);
+    assert.match(next.reason, /account under toll-fraud incident .*high-risk destination \(caribbean-nanp\)/);
+  });
 });
