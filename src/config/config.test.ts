@@ -45,7 +45,7 @@ describe('config', () => {
     assert.equal(defaultConfig().fraud, undefined);
     const config = parseConfigText('fraud: { homeCountry: gb, allowedCountries: [ie] }', 'test.yaml', {});
     assert.deepEqual(config.fraud, {
-      homeCountry: 'GB', outsideLine: [], allowedCountries: ['IE'], highRiskCountries: [], extensionDigits: 6, domesticPremium: 'T4', hotlist: [], ignoreAccounts: [], actions: { mode: 'monitor', deny: 3_600_000, ban: 43_200_000 },
+      homeCountry: 'GB', outsideLine: [], allowedCountries: ['IE'], highRiskCountries: [], extensionDigits: 6, domesticPremium: 'T4', hotlist: [], ignoreAccounts: [], actions: { mode: 'monitor', deny: 3_600_000, ban: 43_200_000, hangup: true },
       rates: { currency: 'EUR', tiers: { T1: 0.02, T2: 0.1, T3: 0.5, T4: 3 }, prefixes: [] },
     });
     assert.match(fail('fraud: { homeCountry: GB, authorize: { token: short } }'), /fraud\.authorize\.token: /);

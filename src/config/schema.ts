@@ -283,6 +283,7 @@ export const configSchema = z.strictObject({
           mode: z.enum(['monitor', 'enforce']).default('monitor').describe('monitor: record what would be done; enforce: do it'),
           deny: duration('1h').describe('after a critical incident, deny the account\'s T3/T4 calls (call authorisation) this long'),
           ban: duration('12h').describe('after a critical incident, ban the source address that registered the account anew this long (0: never)'),
+          hangup: z.boolean().default(true).describe('after a critical incident, hang up the account\'s live T3/T4 calls'),
           hangupCommand: z
             .strictObject({ path: z.string().min(1), args: z.array(z.string()).default([]) })
             .optional()

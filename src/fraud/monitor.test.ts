@@ -106,6 +106,8 @@ describe('call authorisation', () => {
       ['PJSIP/1010-00000003', 'pbx/ami', false],
     ]);
     assert.deepEqual(fraud.hangupsFor(changes), [], 'each call once');
+    const quiet = new FraudMonitor(parseConfigText('fraud: { homeCountry: GB, actions: { mode: enforce, hangup: false } }', 't.yaml', {}).fraud!, 'UTC');
+    assert.deepEqual(quiet.hangupsFor(quiet.observe(live('4', '00882161234567', NIGHT))), [], 'hangup turned off');
   });
 
   it('a Wangiri callback opens a critical incident with its deny action, and the next callback is denied', () => {

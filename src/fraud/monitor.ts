@@ -51,6 +51,7 @@ export class FraudMonitor {
   private readonly prefixRates: { prefix: string; perMinute: number }[];
   private readonly denyMs: number;
   private readonly banMs: number;
+  private readonly hangupEnabled: boolean;
 
   constructor(fraud: NonNullable<Config['fraud']>, timezone: string, geo?: Geo) {
     this.hotlistEntries = fraud.hotlist;
@@ -60,6 +61,7 @@ export class FraudMonitor {
     this.mode = fraud.actions.mode;
     this.denyMs = fraud.actions.deny;
     this.banMs = fraud.actions.ban;
+    this.hangupEnabled = fraud.actions.hangup;
     const plan = createNumberPlan({
       homeCountry: fraud.homeCountry, outsideLine: fraud.outsideLine, extensionDigits: fraud.extensionDigits,
       ...(fraud.internationalPrefixes ? { internationalPrefixes: fraud.internationalPrefixes } : {}),
@@ -219,6 +221,7 @@ export class FraudMonitor {
    */
   hangupsFor(changes: readonly FraudChange[]): { incident: Incident; call: LiveCall; dryRun: boolean }[] {
     const out: { incident: Incident; call: LiveCall; dryRun: boolean }[] = [];
+    if (!this.hangupEnabled) return out;
     for (const { incident, finding, opened, escalated } of changes) {
       if (!(escalated || (opened && incident.severity === 'critical'))) continue;
       for (const call of this.engine.liveRiskyCalls(finding.account)) {
