@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { BatchQueue } from '../batch-queue.js';
 import { swError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { decodeHep, type HepFrame } from './decode.js';
@@ -157,13 +158,11 @@ class Session {
   closed = false;
   readonly bound: Promise<HepListenerAddress>;
   private closing: Promise<void> | undefined;
-  private queue: HepReceived[] = [];
+  private readonly queue = new BatchQueue<HepReceived>(QUEUE_LIMIT, MAX_BATCH);
   private fault: Error | undefined;
-  private wake: (() => void) | undefined;
   private readonly udp: UdpSocket[] = [];
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Socket>();
-  private readonly paused = new Set<Socket>();
   private readonly maxBytes: number;
   private readonly clock: Clock;
   private readonly drops: DropLog;
@@ -196,40 +195,19 @@ class Session {
         if (this.signal.aborted || this.closed) return;
         if (this.fault) throw this.fault;
         if (this.queue.length === 0) {
-          await new Promise<void>((resolve) => (this.wake = resolve));
+          await this.queue.wait();
           continue;
         }
-        yield this.take();
+        yield this.queue.take();
       }
     } finally {
       await this.close();
     }
   }
 
-  private take(): HepReceived[] {
-    let batch: HepReceived[];
-    if (this.queue.length <= MAX_BATCH) {
-      batch = this.queue;
-      this.queue = [];
-    } else {
-      batch = this.queue.splice(0, MAX_BATCH);
-    }
-    if (this.queue.length < QUEUE_LIMIT) {
-      for (const socket of this.paused) socket.resume();
-      this.paused.clear();
-    }
-    return batch;
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
   private fail(error: Error, what: string): void {
     this.fault ??= swError('SW_ERR_SOURCE', `HEP listener: ${what}: ${error.message}`, error);
-    this.notify();
+    this.queue.notify();
   }
 
   private drop(reason: HepDropReason, peer: string, detail: string): void {
@@ -248,13 +226,12 @@ class Session {
       this.drop(dropReason(result.error), peer, result.error);
       return;
     }
-    if (this.queue.length >= QUEUE_LIMIT) {
+    if (this.queue.full) {
       this.drop('overflow', peer, `queue full (${QUEUE_LIMIT} frames): the consumer is behind`);
       return;
     }
     this.stats.received++;
     this.queue.push({ frame: result.frame, transport, peer, receivedAt: this.clock.now() });
-    this.notify();
   }
 
   private async bind(): Promise<HepListenerAddress> {
@@ -331,9 +308,8 @@ class Session {
         const length = /frame length (\d+)/.exec(framer.error);
         this.drop(length && Number(length[1]) > this.maxBytes ? 'oversized' : 'malformed', peer, `TCP stream closed: ${framer.error}`);
         socket.destroy();
-      } else if (this.queue.length >= QUEUE_LIMIT) {
-        socket.pause();
-        this.paused.add(socket);
+      } else {
+        this.queue.holdIfFull(socket);
       }
     });
     socket.on('end', () => socket.end());
@@ -341,7 +317,7 @@ class Session {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.connections.delete(socket);
-      this.paused.delete(socket);
+      this.queue.forget(socket);
     });
   }
 
@@ -354,7 +330,7 @@ class Session {
   private async shutdown(): Promise<void> {
     this.closed = true;
     this.signal.removeEventListener('abort', this.onAbort);
-    this.notify();
+    this.queue.notify();
     const closing: Promise<unknown>[] = [];
     for (const socket of this.udp) closing.push(new Promise<void>((resolve) => socket.close(() => resolve())));
     for (const server of this.servers) {

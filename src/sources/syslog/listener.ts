@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { BatchQueue } from '../batch-queue.js';
 import { swError } from '../../core/errors.js';
 import { SyslogTcpFramer } from './framing.js';
 import { parseSyslog, type SyslogMessage } from './message.js';
@@ -104,13 +105,11 @@ class Session {
   private closing: Promise<void> | undefined;
   private udpBound = false;
   readonly bound: Promise<SyslogListenerAddress>;
-  private queue: ReceivedSyslog[] = [];
+  private readonly queue = new BatchQueue<ReceivedSyslog>(QUEUE_LIMIT, MAX_BATCH);
   private fault: Error | undefined;
-  private wake: (() => void) | undefined;
   private udp: UdpSocket | undefined;
   private server: Server | undefined;
   private readonly connections = new Set<Socket>();
-  private readonly paused = new Set<Socket>();
   private readonly maxBytes: number;
   private readonly clock: Clock;
   private readonly onAbort = (): void => void this.close();
@@ -149,52 +148,30 @@ class Session {
         if (this.signal.aborted) return;
         if (this.fault) throw this.fault;
         if (this.queue.length === 0) {
-          await new Promise<void>((resolve) => (this.wake = resolve));
+          await this.queue.wait();
           continue;
         }
-        yield this.take();
+        yield this.queue.take();
       }
     } finally {
       await this.close();
     }
   }
 
-  private take(): ReceivedSyslog[] {
-    let batch: ReceivedSyslog[];
-    if (this.queue.length <= MAX_BATCH) {
-      batch = this.queue;
-      this.queue = [];
-    } else {
-      batch = this.queue.splice(0, MAX_BATCH);
-    }
-    if (this.queue.length < QUEUE_LIMIT) {
-      for (const socket of this.paused) socket.resume();
-      this.paused.clear();
-    }
-    return batch;
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
   private fail(error: Error, what: string): void {
     this.fault ??= swError('SW_ERR_SOURCE', `syslog listener: ${what}: ${error.message}`, error);
-    this.notify();
+    this.queue.notify();
   }
 
   /** Queues one message text, or drops and counts it. */
   private deliver(text: string, peer: string, transport: 'udp' | 'tcp'): void {
     const message = parseSyslog(text);
-    if (!message || this.queue.length >= QUEUE_LIMIT) {
+    if (!message || this.queue.full) {
       this.counters.dropped++;
       return;
     }
     this.counters.received++;
     this.queue.push({ message, peer, transport, receivedAt: this.clock.now() });
-    this.notify();
   }
 
   private async bind(): Promise<SyslogListenerAddress> {
@@ -264,9 +241,8 @@ class Session {
         // The stream cannot be resynchronised; the frame in flight is lost, the other connections carry on.
         this.counters.dropped++;
         socket.destroy();
-      } else if (this.queue.length >= QUEUE_LIMIT) {
-        socket.pause();
-        this.paused.add(socket);
+      } else {
+        this.queue.holdIfFull(socket);
       }
     });
     socket.on('end', () => {
@@ -277,7 +253,7 @@ class Session {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.connections.delete(socket);
-      this.paused.delete(socket);
+      this.queue.forget(socket);
     });
   }
 
@@ -290,7 +266,7 @@ class Session {
   private async shutdown(): Promise<void> {
     this.closed = true;
     this.signal.removeEventListener('abort', this.onAbort);
-    this.notify();
+    this.queue.notify();
     const closing: Promise<unknown>[] = [];
     if (this.udp && this.udpBound) {
       const udp = this.udp;
