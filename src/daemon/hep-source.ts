@@ -1,3 +1,4 @@
+import { parseListen as parseListenUrl } from '../core/listen.js';
 import type { Config, HepSourceConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { RAW_LIMIT, type SecurityEvent, type Transport } from '../core/event.js';
@@ -126,12 +127,10 @@ export function bindHepSource(spec: HepSourceConfig, config: Config, sensor: str
   };
 }
 
-/** `udp://host:port` or `tcp://[v6]:port`, as the schema admits them. */
+/** A listen URL as the HEP listener takes it. */
 export function parseListen(url: string): { transport: 'udp' | 'tcp'; endpoint: HepEndpoint } {
-  const transport = url.startsWith('tcp://') ? 'tcp' : 'udp';
-  const hostPort = url.slice('udp://'.length);
-  const colon = hostPort.lastIndexOf(':');
-  return { transport, endpoint: { host: hostPort.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(hostPort.slice(colon + 1)) } };
+  const { transport, host, port } = parseListenUrl(url);
+  return { transport, endpoint: { host, port } };
 }
 
 /** The IP protocol of the traced packet (HEP chunk 0x0002): what the wire detectors call its transport. */

@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { SecurityEvent } from '../core/event.js';
+import type { ListenAddress } from '../core/listen.js';
 import { swError } from '../core/errors.js';
 import { parseSipMessage } from '../parsers/sip/message.js';
 import { SipStreamDecoder } from '../parsers/sip/stream.js';
@@ -18,19 +19,7 @@ import type { HoneypotCore, HoneypotOutput } from './core.js';
  * when a socket cannot be bound or fails, and never retries (the supervisor does). Bad input never ends it.
  */
 
-export interface ListenAddress {
-  transport: 'udp' | 'tcp';
-  host: string;
-  port: number;
-}
-
-/** `udp://host:port`, `tcp://[v6]:port` (the config schema has checked the shape). */
-export function parseListen(url: string): ListenAddress {
-  const match = /^(udp|tcp):\/\/(?:\[([^\]]+)\]|([^:/]+)):(\d{1,5})$/.exec(url);
-  const port = Number(match?.[4]);
-  if (match === null || port > 65535) throw swError('SW_ERR_CONFIG', `honeypot listen address "${url}" is not udp://host:port or tcp://host:port`);
-  return { transport: match[1] as 'udp' | 'tcp', host: (match[2] ?? match[3]) as string, port };
-}
+export { parseListen, type ListenAddress } from '../core/listen.js';
 
 export interface HoneypotServerOptions {
   listen: readonly ListenAddress[];

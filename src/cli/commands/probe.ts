@@ -1,5 +1,6 @@
 import type { AmiSourceConfig, EslSourceConfig, SyslogSourceConfig } from '../../config/schema.js';
 import { describeError } from '../../core/errors.js';
+import { parseListen, type ListenAddress } from '../../core/listen.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -99,11 +100,13 @@ export async function probeListen(listen: readonly string[]): Promise<ProbeResul
   const { createServer } = await import('node:net');
   const { isIPv6 } = await import('node:net');
   for (const url of listen) {
-    const match = /^(udp|tcp):\/\/(.+):(\d+)$/.exec(url);
-    if (match === null) return { ok: false, detail: `${url} is not udp://host:port or tcp://host:port` };
-    const [, transport, rawHost, portText] = match as unknown as [string, 'udp' | 'tcp', string, string];
-    const host = rawHost.replace(/^\[|\]$/g, '');
-    const port = Number(portText);
+    let address: ListenAddress;
+    try {
+      address = parseListen(url);
+    } catch {
+      return { ok: false, detail: `${url} is not udp://host:port or tcp://host:port` };
+    }
+    const { transport, host, port } = address;
     try {
       await new Promise<void>((resolve, reject) => {
         if (transport === 'udp') {

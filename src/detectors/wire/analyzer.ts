@@ -1,6 +1,7 @@
 import { boundRaw, type Disposition, type EventKind, type Evidence, type SecurityEvent, type Transport } from '../../core/event.js';
 import { PrefixSet } from '../../core/ip.js';
 import type { SipRequest, SipResponse } from '../../parsers/sip/types.js';
+import { parseUri } from '../../parsers/sip/fields.js';
 import { scannerFingerprint } from './fingerprint.js';
 import { TimedMap } from './timed-map.js';
 import type { WireOptions, WirePacket } from './types.js';
@@ -191,7 +192,7 @@ export class WireAnalyzer {
     if (credentials) answered = this.answer(packet.srcIp, callId, credentials.nonce, packet.at);
 
     const account = method === 'REGISTER' ? (message.to?.user ?? message.from?.user) : (message.from?.user ?? message.to?.user);
-    const destination = method === 'INVITE' ? (requestUser(message.requestUri) ?? message.to?.user) : undefined;
+    const destination = method === 'INVITE' ? (parseUri(message.requestUri).user ?? message.to?.user) : undefined;
     const userAgent = message.userAgent;
 
     if (method === 'INVITE' && message.to?.tag === undefined && callId !== undefined) {
@@ -544,18 +545,6 @@ function transactionKey(branch: string | undefined, callId: string | undefined, 
   return `${callId}|${seq}|${method}`;
 }
 
-/** The user part of a sip:/sips:/tel: request URI. */
-function requestUser(uri: string): string | undefined {
-  const colon = uri.indexOf(':');
-  if (colon <= 0) return undefined;
-  const scheme = uri.slice(0, colon).toLowerCase();
-  const rest = uri.slice(colon + 1);
-  if (scheme === 'tel') return rest.split(';', 1)[0] || undefined;
-  if (scheme !== 'sip' && scheme !== 'sips') return undefined;
-  const at = rest.indexOf('@');
-  if (at <= 0) return undefined;
-  return rest.slice(0, at).split(':', 1)[0] || undefined;
-}
 
 function clip(text: string): string {
   if (text.length <= 48 && isPrintable(text)) return text;
