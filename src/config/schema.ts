@@ -11,6 +11,7 @@ import { isSupportedCountry } from 'libphonenumber-js/max';
  */
 
 import { BUILTIN_FORMATS } from '../parsers/types.js';
+import { alertsConfigSchema } from '../alerts/config.js';
 
 export { BUILTIN_FORMATS };
 
@@ -336,6 +337,23 @@ export const configSchema = z.strictObject({
     })
     .optional()
     .describe('local geo/ASN databases (MaxMind .mmdb or CSV ranges, told apart by content); nothing is looked up over the network'),
+  api: z
+    .strictObject({
+      listen: hostPort.default('127.0.0.1:8088').describe('where the HTTP API and the web console listen; loopback unless a TLS proxy is in front'),
+      console: z.boolean().default(true).describe('serve the web console at /'),
+      sessionTtl: duration('12h').describe('how long a console login lasts'),
+      trustProxy: z.boolean().default(false).describe('take the client address from X-Forwarded-For (behind a reverse proxy only)'),
+      failedAuth: z
+        .strictObject({
+          max: z.number().int().min(1).max(10_000).default(10),
+          per: duration('1m'),
+        })
+        .prefault({})
+        .describe('failed token attempts from one address before it is locked out for the period'),
+    })
+    .optional()
+    .describe('HTTP API (bearer tokens: sipwarden token create) and web console'),
+  alerts: alertsConfigSchema.optional(),
   budget: z
     .strictObject({
       spoofable: z
