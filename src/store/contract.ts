@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { SecurityEvent } from '../core/event.js';
 import { isSipwardenError } from '../core/errors.js';
+import { consoleContract } from './console-contract.js';
 import { honeypotContract } from './honeypot-contract.js';
 import type { Incident } from '../fraud/incidents.js';
 import type { NewDecision, Store } from './types.js';
@@ -291,6 +292,7 @@ export function storeContract(name: string, open: () => Promise<Store> | Store):
     });
 
     honeypotContract(() => store);
+    consoleContract(() => store, sampleDecision);
 
     describe('fraud incidents', () => {
       const incident = (over: Partial<Incident> = {}): Incident => ({

@@ -60,10 +60,64 @@ export interface EventQuery {
   /** All addresses inside a prefix (`1.2.3.0/24`). */
   cidr?: string;
   account?: string;
+  /** Only events of these kinds. */
+  kinds?: readonly EventKind[];
   /** Only events with `at >= since`. */
   since?: number;
+  /** Only events with `at < until`. */
+  until?: number;
   /** Newest first, at most this many (default 100). */
   limit?: number;
+}
+
+/** Filters of the decision list (API and console); all optional, combined with AND. */
+export interface DecisionQuery {
+  /** true: bans in force at `now` (not revoked, not dry-run, not expired); false: every other decision. */
+  active?: boolean;
+  now?: number;
+  /** Decisions inside or covering this address or prefix. */
+  target?: string;
+  account?: string;
+  rule?: string;
+  origin?: DecisionOrigin;
+  action?: DecisionAction;
+  since?: number;
+  until?: number;
+  /** Only ids below this one (paging, newest first). */
+  beforeId?: number;
+  /** Newest first, at most this many (default 100). */
+  limit?: number;
+}
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** An API token; only the SHA-256 of its secret is stored. */
+export interface ApiToken {
+  id: number;
+  name: string;
+  role: Role;
+  createdAt: number;
+  createdBy: string;
+  lastUsedAt?: number;
+  revokedAt?: number;
+}
+
+export interface StoredAuditEntry extends AuditEntry {
+  id: number;
+}
+
+/** Event counts of a period, for the dashboard. */
+export interface EventStats {
+  /** Per bucket (start time, oldest first) and kind. */
+  series: { t: number; counts: Partial<Record<EventKind, number>> }[];
+  byKind: Partial<Record<EventKind, number>>;
+  /** Per sensor (node/source id). */
+  bySource: Record<string, number>;
+  /** Addresses with the most events, most first. */
+  topSources: { ip: string; events: number }[];
+  /** Accounts with the most failure events (auth-failure, unknown-account, acl-denied), most first. */
+  topAccounts: { account: string; events: number }[];
 }
 
 export interface KnownGoodPair {
@@ -295,6 +349,24 @@ export interface Store {
   saveIncident(incident: Incident): Promise<void>;
   /** Incidents updated at or after `since`, of one account or all, most recently updated first (default 100). */
   incidents(query: { account?: string; since?: number; limit?: number }): Promise<Incident[]>;
+
+  /** Decisions matching the filters, newest first (by id). */
+  listDecisions(query: DecisionQuery): Promise<Decision[]>;
+  /** Decisions made at or after `since`, counted by rule (manual and feed decisions by origin). */
+  countDecisions(since: number): Promise<Record<string, number>>;
+  /** The audit trail, newest first; `target` exact. */
+  auditLog(query: { target?: string; since?: number; limit?: number }): Promise<StoredAuditEntry[]>;
+  /** Event counts over [since, until) in buckets of `bucketMs`, and the `top` (default 10) sources and accounts. */
+  eventStats(query: { since: number; until: number; bucketMs: number; top?: number }): Promise<EventStats>;
+
+  /** Stores a token by the SHA-256 (hex) of its secret. Names are unique among tokens not revoked. */
+  addToken(token: { name: string; role: Role; hash: string; createdAt: number; createdBy: string }): Promise<ApiToken>;
+  /** The token with this hash, revoked or not; undefined when there is none. */
+  tokenByHash(hash: string): Promise<ApiToken | undefined>;
+  tokens(): Promise<ApiToken[]>;
+  touchToken(id: number, at: number): Promise<void>;
+  /** Revokes a token; undefined when no such id. Revoking twice keeps the first time. */
+  revokeToken(id: number, at: number): Promise<ApiToken | undefined>;
 
   prune(now: number, retention: RetentionPolicy): Promise<number>;
   close(): Promise<void>;

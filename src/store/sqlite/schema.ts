@@ -182,6 +182,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'API tokens; indexes for the decision list and the audit trail',
+    up(db) {
+      db.exec(`
+        CREATE TABLE api_tokens (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL,
+          role TEXT NOT NULL,
+          hash TEXT NOT NULL UNIQUE,   -- SHA-256 hex of the secret; the secret itself is never stored
+          created_at INTEGER NOT NULL,
+          created_by TEXT NOT NULL,
+          last_used_at INTEGER,
+          revoked_at INTEGER
+        );
+        CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens (name) WHERE revoked_at IS NULL;
+        CREATE INDEX decisions_at ON decisions (at);
+        CREATE INDEX decisions_rule ON decisions (rule, id);
+        CREATE INDEX audit_at ON audit (at);
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

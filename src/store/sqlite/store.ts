@@ -3,7 +3,12 @@ import type { EventKind, SecurityEvent } from '../../core/event.js';
 import { isSipwardenError, swError } from '../../core/errors.js';
 import type { SourcePosition } from '../../sources/types.js';
 import type {
+  ApiToken,
   AuditEntry,
+  DecisionQuery,
+  EventStats,
+  Role,
+  StoredAuditEntry,
   Decision,
   EventQuery,
   HoneypotAccount,
@@ -21,6 +26,7 @@ import type {
   StoredEvent,
   StoredHoneypotHit,
 } from '../types.js';
+import { ConsoleTables } from './console.js';
 import { HoneypotTables } from './honeypot.js';
 import * as rows from './rows.js';
 import type { Incident } from '../../fraud/incidents.js';
@@ -42,9 +48,11 @@ export class SqliteStore implements Store {
   private appendTransaction?: (events: readonly SecurityEvent[], positions: readonly SourcePosition[]) => number[];
 
   private readonly honeypot: HoneypotTables;
+  private readonly console: ConsoleTables;
 
   constructor(private readonly db: Database.Database) {
     this.honeypot = new HoneypotTables(db, (sql) => this.stmt(sql));
+    this.console = new ConsoleTables(db, (sql) => this.stmt(sql));
   }
 
   /** Prepared statements are cached by their text; queries with optional filters have a handful of shapes. */
@@ -257,6 +265,42 @@ export class SqliteStore implements Store {
 
   async hotlist(query: { since?: number; number?: string; limit?: number }): Promise<HotlistEntry[]> {
     return this.guard('hotlist', () => this.honeypot.hotlist(query));
+  }
+
+  async listDecisions(query: DecisionQuery): Promise<Decision[]> {
+    return this.guard('listDecisions', () => this.console.decisions(query));
+  }
+
+  async countDecisions(since: number): Promise<Record<string, number>> {
+    return this.guard('countDecisions', () => this.console.countDecisions(since));
+  }
+
+  async auditLog(query: { target?: string; since?: number; limit?: number }): Promise<StoredAuditEntry[]> {
+    return this.guard('auditLog', () => this.console.audit(query));
+  }
+
+  async eventStats(query: { since: number; until: number; bucketMs: number; top?: number }): Promise<EventStats> {
+    return this.guard('eventStats', () => this.console.eventStats(query));
+  }
+
+  async addToken(token: { name: string; role: Role; hash: string; createdAt: number; createdBy: string }): Promise<ApiToken> {
+    return this.guard('addToken', () => this.console.addToken(token));
+  }
+
+  async tokenByHash(hash: string): Promise<ApiToken | undefined> {
+    return this.guard('tokenByHash', () => this.console.tokenByHash(hash));
+  }
+
+  async tokens(): Promise<ApiToken[]> {
+    return this.guard('tokens', () => this.console.tokens());
+  }
+
+  async touchToken(id: number, at: number): Promise<void> {
+    this.guard('touchToken', () => this.console.touchToken(id, at));
+  }
+
+  async revokeToken(id: number, at: number): Promise<ApiToken | undefined> {
+    return this.guard('revokeToken', () => this.console.revokeToken(id, at));
   }
 
   async saveIncident(incident: Incident): Promise<void> {

@@ -26,9 +26,17 @@ export function eventWhere(query: EventQuery): Where {
     clauses.push('account = ?');
     params.push(query.account);
   }
+  if (query.kinds !== undefined && query.kinds.length > 0) {
+    clauses.push(`kind IN (${query.kinds.map(() => '?').join(',')})`);
+    params.push(...query.kinds);
+  }
   if (query.since !== undefined) {
     clauses.push('at >= ?');
     params.push(query.since);
+  }
+  if (query.until !== undefined) {
+    clauses.push('at < ?');
+    params.push(query.until);
   }
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
