@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { describeError, swError } from '../core/errors.js';
 import { parseEndpoint } from '../core/ip.js';
 import type { Logger } from '../core/logger.js';
+import { splitHostPort } from '../core/listen.js';
 import type { AuthorizeDecision, AuthorizeQuery } from './monitor.js';
 
 /**
@@ -228,11 +229,6 @@ export async function startAuthorizeServer(options: AuthorizeServerOptions): Pro
       await closed;
     },
   };
-}
-
-function splitHostPort(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  return { host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) };
 }
 
 function answer(res: ServerResponse, decision: AuthorizeDecision, text: boolean, overloaded: boolean): void {

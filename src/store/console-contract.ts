@@ -32,6 +32,8 @@ export function consoleContract(store: () => Store, decision: (over: Partial<New
       assert.deepEqual(await ids({ action: 'report' }), [d.id]);
       assert.deepEqual(await ids({ since: T0 + 1, until: T0 + 3 }), [c.id, b.id]);
       assert.deepEqual(await ids({ beforeId: c.id, limit: 1 }), [b.id]);
+      assert.equal((await store().decision(b.id))?.target, '198.51.100.0/24');
+      assert.equal(await store().decision(9999), undefined);
       assert.deepEqual(await store().countDecisions(T0 + 1), { scanner: 1, manual: 1, bruteforce: 1 });
     });
   });

@@ -350,6 +350,7 @@ export interface Store {
   /** Incidents updated at or after `since`, of one account or all, most recently updated first (default 100). */
   incidents(query: { account?: string; since?: number; limit?: number }): Promise<Incident[]>;
 
+  decision(id: number): Promise<Decision | undefined>;
   /** Decisions matching the filters, newest first (by id). */
   listDecisions(query: DecisionQuery): Promise<Decision[]>;
   /** Decisions made at or after `since`, counted by rule (manual and feed decisions by origin). */

@@ -1,5 +1,6 @@
 import { formatCidr, parseCidr } from '../../core/ip.js';
-import { formatDuration, parseDuration } from '../../core/duration.js';
+import { parseDuration } from '../../core/duration.js';
+import { manualBan, revokeBans } from '../../policy/manual.js';
 import { swError } from '../../core/errors.js';
 import type { Decision } from '../../store/types.js';
 import { actorName, openStore, requireConfig, requireReason } from '../context.js';
@@ -59,12 +60,7 @@ export async function banCommand(text: string, options: BanOptions): Promise<voi
   const store = await openStore(await requireConfig(options.config));
   try {
     const now = Date.now();
-    const decision = await store.addDecision({
-      at: now, target, targetType: 'ip', action: 'ban', origin: 'manual', reason, actor, durationMs,
-      expiresAt: durationMs === null ? null : now + durationMs, level: 0, evidence: 'verified', eventCount: 0,
-      policy: [{ check: 'manual', result: 'info', detail: `banned by ${actor}` }], dryRun: false,
-    });
-    await store.audit({ at: now, actor, action: 'ban', target, reason, detail: `decision ${decision.id}${durationMs ? ` for ${formatDuration(durationMs)}` : ' (permanent)'}` });
+    const decision = await manualBan(store, { target, durationMs, reason, actor, now });
     process.stdout.write(`Banned ${target} until ${expiry(decision.expiresAt, now)} (decision ${decision.id}).\n`);
     process.stdout.write(`Undo: sipwarden unban ${target} --reason ${shellQuote('...')}\n`);
   } finally {
@@ -81,19 +77,13 @@ export async function unbanCommand(text: string, options: BanOptions): Promise<v
   try {
     const now = Date.now();
     const query = target.includes('/') ? { cidr: target } : { ip: target };
-    const active = (await store.decisionsFor(query, 1000)).filter(
-      (d) => d.action === 'ban' && !d.dryRun && d.revokedAt === undefined && (d.expiresAt == null || d.expiresAt > now),
-    );
-    if (active.length === 0) {
+    const lifted = await revokeBans(store, await store.decisionsFor(query, 1000), { reason, actor, now });
+    if (lifted.length === 0) {
       process.stdout.write(`${target} has no active ban.\n`);
       process.exitCode = 1;
       return;
     }
-    for (const d of active) {
-      await store.revokeDecision(d.id, actor, reason, now);
-      await store.audit({ at: now, actor, action: 'unban', target: d.target, reason, detail: `decision ${d.id}` });
-      process.stdout.write(`Unbanned ${d.target} (decision ${d.id}, ${d.rule ?? d.origin}).\n`);
-    }
+    for (const d of lifted) process.stdout.write(`Unbanned ${d.target} (decision ${d.id}, ${d.rule ?? d.origin}).\n`);
   } finally {
     await store.close();
   }

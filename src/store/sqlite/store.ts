@@ -267,6 +267,10 @@ export class SqliteStore implements Store {
     return this.guard('hotlist', () => this.honeypot.hotlist(query));
   }
 
+  async decision(id: number): Promise<Decision | undefined> {
+    return this.guard('decision', () => this.decisionById(id));
+  }
+
   async listDecisions(query: DecisionQuery): Promise<Decision[]> {
     return this.guard('listDecisions', () => this.console.decisions(query));
   }

@@ -1,0 +1,103 @@
+import { describeError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Decision, Store } from '../../store/types.js';
+import { ApiError } from '../errors.js';
+import { route, type Route } from '../context.js';
+import { emptyQuery } from '../schemas.js';
+
+type Listener = (event: 'decision' | 'revoke', decision: Decision) => void;
+
+const POLL_MS = 500;
+const KEEPALIVE_MS = 15_000;
+const MAX_STREAMS = 64;
+
+/**
+ * New and lifted decisions, read from the store: whoever wrote them (the daemon, the CLI, another node, this
+ * API), the stream sees them. It polls only while someone listens.
+ */
+export class DecisionWatch {
+  private readonly listeners = new Set<Listener>();
+  private timer: NodeJS.Timeout | undefined;
+  private cursor = -1;
+  private revokedSince = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  async subscribe(listener: Listener): Promise<() => void> {
+    if (this.listeners.size === 0) {
+      this.cursor = (await this.store.listDecisions({ limit: 1 }))[0]?.id ?? 0;
+      this.revokedSince = Date.now();
+      this.timer = setInterval(() => void this.poll(), POLL_MS);
+      this.timer.unref();
+    }
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      for (const d of await this.store.decisionsAfter(this.cursor, 1000)) {
+        this.cursor = Math.max(this.cursor, d.id);
+        this.emit('decision', d);
+      }
+      const since = this.revokedSince;
+      this.revokedSince = Date.now();
+      for (const d of await this.store.revokedSince(since)) this.emit('revoke', d);
+    } catch (error) {
+      this.logger.warn({ err: describeError(error) }, 'decision stream: store read failed');
+    }
+  }
+
+  private emit(event: 'decision' | 'revoke', d: Decision): void {
+    for (const listener of this.listeners) listener(event, d);
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.stop();
+  }
+}
+
+/** `GET /api/v1/stream`: server-sent events, one per new or lifted decision. */
+export function streamRoutes(watch: DecisionWatch): Route[] {
+  return [
+    route({
+      method: 'GET', url: '/api/v1/stream', role: 'viewer', tag: 'decisions', query: emptyQuery, raw: true,
+      summary: 'Server-sent events: `decision` for each new decision, `revoke` for each lifted ban (data: the decision JSON)',
+      async handle(_input, { reply, request }) {
+        if (watch.size >= MAX_STREAMS) throw new ApiError(429, 'rate-limited', `at most ${MAX_STREAMS} streams at once`);
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive',
+          'x-content-type-options': 'nosniff', 'x-accel-buffering': 'no',
+        });
+        res.write(': sipwarden decision stream\n\n');
+        const unsubscribe = await watch.subscribe((event, decision) => {
+          res.write(`event: ${event}\nid: ${decision.id}\ndata: ${JSON.stringify(decision)}\n\n`);
+        });
+        const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+        keepalive.unref();
+        request.raw.on('close', () => {
+          clearInterval(keepalive);
+          unsubscribe();
+        });
+      },
+    }),
+  ];
+}
