@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../core/clock.js';
+import type { AlertKind } from '../alerts/types.js';
 import { EVENT_KINDS, type EventKind } from '../core/event.js';
 import { Metrics, NO_RULE, OTHER } from './index.js';
 import { parseExposition, sampleValue } from './testing/exposition.js';
@@ -73,7 +74,7 @@ describe('Metrics', () => {
         m.eventsSeen(text, [{ kind: text as EventKind, at: NOW }]);
         m.parseError(text);
         m.decisionMade({ action: 'ban', origin: 'rule', rule: text });
-        m.alert(text, text, 'sent');
+        m.alert(text as AlertKind, text, 'sent');
       }
     }
     const samples = parseExposition(await m.render()).filter((s) => s.name.startsWith('sipwarden_'));

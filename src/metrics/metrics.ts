@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ALERT_KINDS, type AlertKind } from '../alerts/types.js';
 import type { Clock } from '../core/clock.js';
 import { EVENT_KINDS, type EventKind } from '../core/event.js';
 import type { DecisionAction, DecisionOrigin } from '../store/types.js';
@@ -22,15 +23,12 @@ export interface MetricsOptions {
   sources: readonly string[];
   /** Rule names that may appear on decisions: the config's rules and built-in ones such as `kernel-guard`. */
   rules: readonly string[];
-  /** Alert kinds and channels the alerts module emits. */
-  alertKinds?: readonly string[];
+  /** Names of the configured alert channels (`email`, `webhook[0]`, ...); default `email`. */
   alertChannels?: readonly string[];
   /** Wall time for the source lag. */
   clock: Clock;
 }
 
-const DEFAULT_ALERT_KINDS = ['known-good-ban', 'misconfigured-device', 'budget', 'enforcer', 'source-down', 'feed-down', 'fraud'];
-const DEFAULT_ALERT_CHANNELS = ['email', 'webhook'];
 
 /**
  * The daemon's Prometheus metrics, on a registry of its own: two daemons in one process (tests) must not share
@@ -46,7 +44,7 @@ export class Metrics {
   private readonly rules: LabelSet;
   private readonly actions = new LabelSet(DECISION_ACTIONS);
   private readonly origins = new LabelSet(DECISION_ORIGINS);
-  private readonly alertKinds: LabelSet;
+  private readonly alertKinds = new LabelSet(ALERT_KINDS);
   private readonly alertChannels: LabelSet;
   private readonly alertOutcomes = new LabelSet(ALERT_OUTCOMES);
   /** Event time of the newest event per source label, so a late, older event does not make the lag jump. */
@@ -66,8 +64,7 @@ export class Metrics {
     this.clock = options.clock;
     this.sources = new LabelSet(options.sources);
     this.rules = new LabelSet([...options.rules, NO_RULE]);
-    this.alertKinds = new LabelSet(options.alertKinds ?? DEFAULT_ALERT_KINDS);
-    this.alertChannels = new LabelSet(options.alertChannels ?? DEFAULT_ALERT_CHANNELS);
+    this.alertChannels = new LabelSet(options.alertChannels ?? ['email']);
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
 
@@ -131,7 +128,8 @@ export class Metrics {
     this.activeBans.set(count);
   }
 
-  alert(kind: string, channel: string, outcome: AlertOutcome): void {
+  /** `channel` is the channel's name (`email`, `webhook[0]`); `rate-limited` counts alerts held for a digest. */
+  alert(kind: AlertKind, channel: string, outcome: AlertOutcome): void {
     this.alerts.inc({ kind: this.alertKinds.bound(kind), channel: this.alertChannels.bound(channel), outcome: this.alertOutcomes.bound(outcome) });
   }
 
