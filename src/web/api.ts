@@ -2,8 +2,8 @@ import type { Session } from './types.js';
 
 /**
  * The console's only way to the daemon. The session lives in an HttpOnly cookie the page cannot read; the CSRF
- * token that goes with it is held here, in memory only, and sent back on every mutation. Nothing is written to
- * localStorage, sessionStorage or the URL, so a token cannot outlive the tab or leak through history.
+ * token that goes with it is held here, in memory only, and sent back on every mutation. Nothing goes into
+ * browser storage or the URL, so a token cannot outlive the tab or leak through history.
  */
 
 /** An error answer of the API (`{error, message, path?}`), or a network failure (`status` 0). */
