@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { VERSION } from '../core/version.js';
 import { route, type Route } from './context.js';
 import { emptyQuery } from './schemas.js';
 
-const VERSION = '0.1.0';
 
 const errorSchema = {
   type: 'object',

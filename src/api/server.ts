@@ -33,7 +33,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
 /** Tokens are touched at most this often, so a busy dashboard does not write on every request. */
 const TOUCH_MS = 60_000;
 
-export function allRoutes(watch: DecisionWatch): Route[] {
+/** Every route; `watch` is absent when only the table is wanted (the OpenAPI document of `sipwarden api openapi`). */
+export function allRoutes(watch?: DecisionWatch): Route[] {
   return [...sessionRoutes(), ...decisionRoutes(), ...readRoutes(), ...tokenRoutes(), ...streamRoutes(watch), openapiRoute(() => allRoutes(watch))];
 }
 

@@ -13,7 +13,11 @@ import { supervise } from '../sources/supervisor.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { SourcePosition } from '../sources/types.js';
 import type { Decision, NewDecision, Store } from '../store/types.js';
+import type { Alerter } from '../alerts/alerter.js';
+import type { HealthReport } from '../api/context.js';
+import type { Metrics } from '../metrics/index.js';
 import { EventWriter } from './event-writer.js';
+import { DaemonObserver } from './observer.js';
 import { bindSources, parseBatch, type BoundSource } from './sources.js';
 
 export interface DaemonOptions {
@@ -25,6 +29,9 @@ export interface DaemonOptions {
   enforcer: Enforcer;
   /** Read every source from its start when no position is saved (`run --from-start`). */
   fromStart?: boolean;
+  metrics?: Metrics;
+  alerter?: Alerter;
+  version?: string;
 }
 
 const SYNC_MS = 1000;
@@ -49,6 +56,7 @@ export class Daemon {
   /** The call-authorisation endpoint, when `fraud.authorize` is configured. */
   authorizeServer: AuthorizeServer | undefined;
   private readonly writer: EventWriter;
+  private readonly observer: DaemonObserver;
   /** Bound sources by sensor id, so an action reaches the server that reported the call. */
   private readonly bySensor = new Map<string, BoundSource>();
   private readonly controller = new AbortController();
@@ -68,10 +76,16 @@ export class Daemon {
       onListProblem: (p) => logger.warn({ list: p.source, line: p.line }, p.message),
       onListReload: (file, size) => logger.info({ list: file, entries: size }, 'address list reloaded'),
       onLearn: (ip, account, at) => void this.remember({ ip, account, at }),
-      onBudgetExhausted: (at, used) =>
-        logger.error({ used, at: new Date(at).toISOString() }, 'ban budget for spoofable evidence exhausted: findings are reported, not banned (possible forged-source flood)'),
+      onBudgetExhausted: (at, used) => {
+        logger.error({ used, at: new Date(at).toISOString() }, 'ban budget for spoofable evidence exhausted: findings are reported, not banned (possible forged-source flood)');
+        this.observer.budgetTripped(at, used, config.budget.spoofable.per);
+      },
     });
     this.enforcer = options.enforcer;
+    this.observer = new DaemonObserver({
+      node: config.node ?? 'sipwarden', version: options.version ?? '0.0.0', enforcer: options.enforcer.name, clock: options.clock,
+      ...(options.metrics ? { metrics: options.metrics } : {}), ...(options.alerter ? { alerter: options.alerter } : {}),
+    });
     this.writer = new EventWriter(options.store, logger);
     this.fraud = config.fraud === undefined ? undefined : new FraudMonitor(config.fraud, config.timezone, this.geo());
   }
@@ -109,7 +123,9 @@ export class Daemon {
     for (const bound of sources) this.bySensor.set(bound.sensor, bound);
     for (const bound of sources) {
       const { signal } = this.controller;
-      this.running.push(supervise(bound.id, (s) => this.consume(bound, s), { signal, logger }));
+      this.observer.sourceStarted(bound.id, bound.kind === 'lines' ? bound.parser.format : bound.format);
+      const onFailure = (detail: string) => this.observer.sourceFailed(bound.id, detail);
+      this.running.push(supervise(bound.id, (s) => this.consume(bound, s), { signal, logger, onFailure }));
       logger.info({ source: bound.id, format: bound.kind === 'lines' ? bound.parser.format : bound.format }, 'source started');
     }
     if (this.enforcer.watchKernelBans) {
@@ -180,12 +196,17 @@ export class Daemon {
   private async consume(bound: BoundSource, signal: AbortSignal): Promise<void> {
     const { clock } = this.options;
     if (bound.kind === 'events') {
-      for await (const events of bound.events(signal)) await this.handle(events, clock.now());
+      for await (const events of bound.events(signal)) {
+        this.observer.eventsSeen(bound.id, events);
+        await this.handle(events, clock.now());
+      }
       return;
     }
     for await (const batch of bound.source.records(signal)) {
       const now = clock.now();
-      await this.handle(parseBatch(bound, batch, now), now, batch.position);
+      const events = parseBatch(bound, batch, now);
+      this.observer.eventsSeen(bound.id, events);
+      await this.handle(events, now, batch.position);
     }
   }
 
@@ -221,6 +242,7 @@ export class Daemon {
   /** Each finding is logged; an incident that opens or turns critical says so once, at warn or error level. */
   private report(changes: readonly FraudChange[]): void {
     const { logger } = this.options;
+    this.observer.fraudChanges(changes);
     for (const { finding, incident, opened, escalated } of changes) {
       const fields = {
         incident: incident.id, account: finding.account, rule: finding.rule, severity: finding.severity, metric: finding.metric,
@@ -326,13 +348,31 @@ export class Daemon {
         await this.enforcer.apply(changes, clock.now());
       } catch (error) {
         logger.error({ err: describeError(error) }, 'enforcer failed to apply bans');
+        this.observer.enforcerFailed(`applying ${bans.length} bans: ${describeError(error)}`);
       }
     }
+    const stored: Decision[] = [];
     for (const decision of decisions) {
-      const stored = await store.addDecision(decision);
-      this.ownDecisions.add(stored.id);
-      this.logDecision(stored);
+      const d = await store.addDecision(decision);
+      stored.push(d);
+      this.ownDecisions.add(d.id);
+      this.logDecision(d);
     }
+    this.observer.decisionsStored(stored, (ip) => {
+      const now = clock.now();
+      const trunk = this.analyzer.trunks.match(ip);
+      return { knownGood: this.analyzer.knownGood.accountsFor(ip, now), ...(trunk ? { trunk } : {}) };
+    });
+  }
+
+  /** Bans in force, enforcer and source health: for the API and the dashboard. */
+  health(): HealthReport {
+    return this.observer.health(this.analyzer.policy.active.size);
+  }
+
+  /** Enforces what the API just stored now, instead of at the next poll. */
+  syncNow(): void {
+    void this.serial(() => this.syncFromStore());
   }
 
   /** The kernel flood guard banned a source by itself: record and explain it like any other decision. */
@@ -357,6 +397,7 @@ export class Daemon {
     });
     this.ownDecisions.add(stored.id);
     this.logDecision(stored);
+    this.observer.decisionsStored([stored], () => ({ knownGood: [] }));
   }
 
   private logDecision(d: Decision): void {
@@ -400,7 +441,15 @@ export class Daemon {
   }
 
   private async verify(): Promise<void> {
-    const result = await this.enforcer.verify();
+    let result;
+    try {
+      result = await this.enforcer.verify();
+    } catch (error) {
+      this.observer.enforcerFailed(`verify: ${describeError(error)}`);
+      throw error;
+    }
+    if (!result.ok) this.observer.enforcerFailed(result.detail);
+    else this.observer.enforcerChecked(result.repaired ? result.detail : undefined);
     if (!result.repaired) return;
     const now = this.options.clock.now();
     const active = await this.options.store.activeBans(now);

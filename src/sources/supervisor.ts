@@ -8,6 +8,8 @@ export interface SuperviseOptions {
   maxDelayMs?: number;
   /** A run that lasted this long resets the backoff. */
   healthyAfterMs?: number;
+  /** Told each time the task throws or ends early, before the backoff (health reports and alerts). */
+  onFailure?: (detail: string) => void;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -38,9 +40,11 @@ export async function supervise(name: string, task: (signal: AbortSignal) => Pro
       await task(signal);
       if (signal.aborted) return;
       logger.warn({ source: name }, `source ${name} ended; restarting in ${delay} ms`);
+      options.onFailure?.('ended');
     } catch (error) {
       if (signal.aborted) return;
       logger.error({ source: name, err: describeError(error) }, `source ${name} failed; restarting in ${delay} ms`);
+      options.onFailure?.(describeError(error));
     }
     if (Date.now() - started >= healthy) delay = min;
     await sleep(delay, signal);

@@ -74,12 +74,13 @@ export class DecisionWatch {
 }
 
 /** `GET /api/v1/stream`: server-sent events, one per new or lifted decision. */
-export function streamRoutes(watch: DecisionWatch): Route[] {
+export function streamRoutes(watch: DecisionWatch | undefined): Route[] {
   return [
     route({
       method: 'GET', url: '/api/v1/stream', role: 'viewer', tag: 'decisions', query: emptyQuery, raw: true,
       summary: 'Server-sent events: `decision` for each new decision, `revoke` for each lifted ban (data: the decision JSON)',
       async handle(_input, { reply, request }) {
+        if (!watch) throw new ApiError(404, 'not-found', 'no decision stream here');
         if (watch.size >= MAX_STREAMS) throw new ApiError(429, 'rate-limited', `at most ${MAX_STREAMS} streams at once`);
         reply.hijack();
         const res = reply.raw;

@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { systemClock } from '../../core/clock.js';
 import { describeError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
+import { VERSION } from '../../core/version.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { createEnforcer } from '../../enforcers/index.js';
 import { AddressList } from '../../policy/address-list.js';
@@ -11,21 +13,35 @@ export interface RunOptions {
   fromStart?: boolean;
 }
 
+/** The built console, next to the compiled code: dist/src/cli/commands -> dist/web. */
+const WEB_ROOT = fileURLToPath(new URL('../../../web/', import.meta.url));
+
 /** `sipwarden run`: the daemon, until SIGINT or SIGTERM. */
 export async function runCommand(options: RunOptions): Promise<void> {
   const config = await requireConfig(options.config);
   const logger = createLogger(config.log.level, config.node);
-  const store = await openStore(config);
+  const { Metrics, timedEnforcer, timedStore } = await import('../../metrics/index.js');
+  const metrics = new Metrics({
+    version: VERSION, clock: systemClock, sources: config.sources.map((s) => s.id),
+    rules: [...Object.keys(config.rules), 'fraud', 'kernel-guard'],
+    alertChannels: [...(config.alerts?.email ? ['email'] : []), ...(config.alerts?.webhooks ?? []).map((_, i) => `webhook[${i}]`)],
+  });
+  const store = timedStore(await openStore(config), metrics);
   const allow = new AddressList('allow', config.allow, (p) => logger.warn({ list: p.source, line: p.line }, p.message));
-  const enforcer = await createEnforcer(config, { allow: allow.entries(), onWarning: (message) => logger.warn(message) });
-  const daemon = new Daemon({ config, store, logger, clock: systemClock, enforcer, fromStart: options.fromStart ?? false });
+  const enforcer = timedEnforcer(await createEnforcer(config, { allow: allow.entries(), onWarning: (message) => logger.warn(message) }), metrics);
+  const alerter = config.alerts ? new (await import('../../alerts/alerter.js')).Alerter(config.alerts, { logger, clock: systemClock }) : undefined;
+  const daemon = new Daemon({
+    config, store, logger, clock: systemClock, enforcer, fromStart: options.fromStart ?? false, metrics, version: VERSION, ...(alerter ? { alerter } : {}),
+  });
+  let api: { close(): Promise<void> } | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    daemon
-      .stop()
+    Promise.resolve(api?.close())
+      .then(() => daemon.stop())
+      .then(() => alerter?.close())
       .then(() => store.close())
       .catch((error: unknown) => logger.error({ err: describeError(error) }, 'error while stopping'))
       .finally(() => {
@@ -37,4 +53,21 @@ export async function runCommand(options: RunOptions): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   logger.info({ config: configPath(options.config), sources: config.sources.length, rules: Object.keys(config.rules) }, 'sipwarden starting');
   await daemon.start();
+  if (config.api) {
+    const { startApiServer } = await import('../../api/server.js');
+    const { loadGeo } = await import('../../geo/index.js');
+    let geo;
+    try {
+      geo = config.geo ? loadGeo(config.geo) : undefined;
+    } catch {
+      geo = undefined; // the daemon has logged why
+    }
+    const server = await startApiServer({
+      config, store, logger, clock: systemClock, metrics, webRoot: WEB_ROOT, health: () => daemon.health(), onDecisionsChanged: () => daemon.syncNow(),
+      ...(geo ? { geo } : {}),
+    });
+    api = server;
+    const { host, port } = server.address;
+    logger.info({ host, port }, `API and console listening on http://${host.includes(':') ? `[${host}]` : host}:${port}/`);
+  }
 }
