@@ -105,7 +105,7 @@ function parseMessage(raw: string): { subject: string; headers: string; text: st
     const [partHead, partBody] = splitHead(section.replace(/^\r\n/, ''));
     const type = /^Content-Type: ([^;\r\n]+)/im.exec(partHead)?.[1]?.toLowerCase() ?? '';
     const encoding = /^Content-Transfer-Encoding: (\S+)/im.exec(partHead)?.[1]?.toLowerCase();
-    parts[type] = decodeBody(partBody.replace(/\r\n$/, ''), encoding);
+    parts[type] = decodeBody(partBody.replace(/\r\n$/, ''), encoding).replace(/\r\n/g, '\n');
   }
   return { subject, headers: head, text: parts['text/plain'] ?? '', html: parts['text/html'] ?? '' };
 }
