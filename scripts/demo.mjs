@@ -86,6 +86,8 @@ rmSync(demoDir, { recursive: true, force: true });
 mkdirSync(demoDir, { recursive: true });
 writeFileSync(log, line('VERBOSE', 'asterisk.c', 'Asterisk Ready.'));
 process.stdout.write(`sipwarden demo: the daemon follows ${log} (config ${config}).\n`);
+const made = spawnSync(process.execPath, [cli, 'token', 'create', '--role', 'operator', '--name', 'demo', '--config', config], { cwd: root, encoding: 'utf8' });
+const token = made.stdout.trim();
 const daemon = spawn(process.execPath, [cli, 'run', '--config', config], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
 relay(daemon.stdout);
 daemon.stderr.pipe(process.stderr);
@@ -101,6 +103,7 @@ show(['why', '2001:db8:bad::7']);
 show(['why', '198.51.100.77']);
 process.stdout.write(`
 The daemon keeps following ${log}.
+The web console: http://127.0.0.1:8088/  (log in with the operator token ${token || '(token create failed: ' + made.stderr.trim() + ')'})
 Try in another terminal:
   bin/sipwarden list --config examples/demo.yaml
   bin/sipwarden why 203.0.113.50 --config examples/demo.yaml

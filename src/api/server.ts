@@ -70,7 +70,7 @@ export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    if (files && request.method === 'GET' && !request.url.startsWith('/api/')) {
+    if (files && (request.method === 'GET' || request.method === 'HEAD') && !request.url.startsWith('/api/')) {
       const file = files.get(consolePath(request.url));
       if (file) return reply.type(file.type).header('cache-control', file.cache).send(file.body);
     }
