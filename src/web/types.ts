@@ -141,14 +141,21 @@ export interface Stats {
   knownGoodBans: Decision[];
 }
 
-/** Health of one part (a source or a feed); the console shows whatever fields the daemon reports. */
-export interface PartHealth {
-  id?: string;
-  name?: string;
-  ok?: boolean;
-  state?: string;
+export interface SourceHealth {
+  id: string;
+  type: string;
+  state: 'running' | 'restarting';
+  restarts: number;
+  lastError?: string;
+  lastEventAt?: number;
+}
+
+export interface FeedHealth {
+  id: string;
+  ok: boolean;
+  entries?: number;
+  syncedAt?: number;
   detail?: string;
-  [field: string]: unknown;
 }
 
 export interface Health {
@@ -156,8 +163,8 @@ export interface Health {
   version: string;
   startedAt: number;
   enforcer: { name: string; ok: boolean; detail?: string; checkedAt?: number };
-  sources: PartHealth[];
-  feeds: PartHealth[];
+  sources: SourceHealth[];
+  feeds: FeedHealth[];
   activeBans: number;
 }
 

@@ -1,6 +1,7 @@
-import { formatCount, formatTime } from '../format.js';
+import { useClock } from '../clock.js';
+import { formatCount, formatTime, relative } from '../format.js';
 import { explainHref } from '../route.js';
-import type { Decision, Health, PartHealth, Stats } from '../types.js';
+import type { Decision, Health, Stats } from '../types.js';
 import { DecisionState } from './decision-state.js';
 import { UnbanButton } from './unban-button.js';
 
@@ -61,6 +62,9 @@ export function TopAccounts({ accounts }: { accounts: Stats['topAccounts'] }) {
   );
 }
 
+/** What the stats call addresses the geo files do not place. */
+const UNKNOWN_COUNTRY = '??';
+
 /** A bar list; each bar's width is a DOM style property, which the CSP allows (no style attribute in markup). */
 export function Countries({ byCountry }: { byCountry: Record<string, number> }) {
   const entries = Object.entries(byCountry).sort((a, b) => b[1] - a[1]).slice(0, 10);
@@ -72,7 +76,7 @@ export function Countries({ byCountry }: { byCountry: Record<string, number> }) 
         <ul class="bars">
           {entries.map(([country, count]) => (
             <li key={country}>
-              <span class="bar-label">{country}</span>
+              <span class="bar-label">{country === UNKNOWN_COUNTRY ? 'unknown' : country}</span>
               <span class="bar-track"><span class="bar" style={{ width: `${Math.max(2, (100 * count) / max)}%` }} /></span>
               <span class="num">{formatCount(count)}</span>
             </li>
@@ -102,46 +106,41 @@ export function RecentDecisions({ decisions }: { decisions: Decision[] }) {
   );
 }
 
-function partName(part: PartHealth, index: number): string {
-  return String(part.id ?? part.name ?? `#${index + 1}`);
-}
-
-function partOk(part: PartHealth): boolean {
-  if (typeof part.ok === 'boolean') return part.ok;
-  return part.state === undefined || ['ok', 'running', 'up', 'fresh'].includes(String(part.state));
-}
-
-function PartRows({ parts, empty }: { parts: PartHealth[]; empty: string }) {
-  if (parts.length === 0) return <li class="row muted">{empty}</li>;
-  return (
-    <>
-      {parts.map((part, i) => (
-        <li key={partName(part, i)} class="row">
-          <span class="mono clip">{partName(part, i)}</span>
-          <span class="muted clip">{part.detail ?? part.state ?? ''}</span>
-          <span class={`badge ${partOk(part) ? 'good' : 'bad'}`}>{partOk(part) ? 'ok' : 'down'}</span>
-        </li>
-      ))}
-    </>
-  );
-}
-
 export function HealthPanel({ health }: { health: Health }) {
+  const now = useClock().now();
   return (
     <section class="card" aria-labelledby="he-title" data-testid="health">
       <h2 id="he-title">Health <span class="muted">{health.node} · v{health.version}</span></h2>
       <h3>Enforcer</h3>
       <ul class="rows">
-        <li class="row">
-          <span class="mono">{health.enforcer.name}</span>
-          <span class="muted clip">{health.enforcer.detail ?? ''}</span>
-          <span class={`badge ${health.enforcer.ok ? 'good' : 'bad'}`}>{health.enforcer.ok ? 'ok' : 'failing'}</span>
-        </li>
+        <HealthRow name={health.enforcer.name} detail={health.enforcer.detail ?? ''} ok={health.enforcer.ok} bad="failing" />
       </ul>
       <h3>Sources</h3>
-      <ul class="rows"><PartRows parts={health.sources} empty="No sources." /></ul>
+      <ul class="rows">
+        {health.sources.length === 0 && <li class="row muted">No sources.</li>}
+        {health.sources.map((s) => (
+          <HealthRow key={s.id} name={`${s.id} (${s.type})`} ok={s.state === 'running'} bad={s.state}
+            detail={s.lastError ?? (s.lastEventAt ? `last event ${relative(s.lastEventAt, now)}` : 'no events yet')} />
+        ))}
+      </ul>
       <h3>Feeds</h3>
-      <ul class="rows"><PartRows parts={health.feeds} empty="No feeds configured." /></ul>
+      <ul class="rows">
+        {health.feeds.length === 0 && <li class="row muted">No feeds configured.</li>}
+        {health.feeds.map((f) => (
+          <HealthRow key={f.id} name={f.id} ok={f.ok} bad="down"
+            detail={f.detail ?? [f.entries !== undefined ? `${formatCount(f.entries)} entries` : '', f.syncedAt ? `synced ${relative(f.syncedAt, now)}` : ''].filter(Boolean).join(', ')} />
+        ))}
+      </ul>
     </section>
+  );
+}
+
+function HealthRow({ name, detail, ok, bad }: { name: string; detail: string; ok: boolean; bad: string }) {
+  return (
+    <li class="row">
+      <span class="mono clip">{name}</span>
+      <span class="muted clip">{detail}</span>
+      <span class={`badge ${ok ? 'good' : 'bad'}`}>{ok ? 'ok' : bad}</span>
+    </li>
   );
 }

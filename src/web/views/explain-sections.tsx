@@ -1,15 +1,38 @@
+import { useState } from 'preact/hooks';
 import { formatDuration, formatTime } from '../format.js';
 import type { AuditEntry, Incident, Progress, StoredEvent, TimelineEntry } from '../types.js';
+
+/** Consecutive entries that say the same thing (a brute force is hundreds of identical failures) become one. */
+export interface TimelineGroup {
+  entry: TimelineEntry;
+  count: number;
+  lastAt: number;
+}
+
+export function groupTimeline(entries: TimelineEntry[]): TimelineGroup[] {
+  const groups: TimelineGroup[] = [];
+  for (const entry of entries) {
+    const last = groups[groups.length - 1];
+    if (last && entry.type === 'event' && last.entry.type === 'event' && last.entry.title === entry.title && last.entry.detail === entry.detail) {
+      last.count++;
+      last.lastAt = entry.at;
+    } else {
+      groups.push({ entry, count: 1, lastAt: entry.at });
+    }
+  }
+  return groups;
+}
 
 /** Oldest first, as the API orders it: the story reads from the first knock to the ban and its undoing. */
 export function Timeline({ entries }: { entries: TimelineEntry[] }) {
   if (entries.length === 0) return <p class="muted">Nothing recorded.</p>;
   return (
     <ol class="timeline" data-testid="timeline">
-      {entries.map((entry, i) => (
+      {groupTimeline(entries).map(({ entry, count, lastAt }, i) => (
         <li key={`${entry.type}-${entry.id ?? i}-${entry.at}`} class={`tl-${entry.type}`}>
-          <time>{formatTime(entry.at)}</time>
+          <time>{formatTime(entry.at)}{count > 1 ? ` – ${formatTime(lastAt)}` : ''}</time>
           <span class="tl-type">{entry.type}</span>
+          {count > 1 && <span class="badge">{count}×</span>}
           <strong class="tl-title">{entry.title}</strong>
           {entry.detail && <span class="tl-detail">{entry.detail}</span>}
         </li>
@@ -18,9 +41,14 @@ export function Timeline({ entries }: { entries: TimelineEntry[] }) {
   );
 }
 
+/** The newest events first; the rest on request, so a long story stays one screen on a phone. */
+const FIRST_EVENTS = 25;
+
 /** Account, destination, User-Agent and reason are attacker text: they are only ever text nodes here. */
 export function EventsTable({ events }: { events: StoredEvent[] }) {
+  const [all, setAll] = useState(false);
   if (events.length === 0) return <p class="muted">No events stored.</p>;
+  const shown = all ? events : events.slice(0, FIRST_EVENTS);
   return (
     <div class="table-scroll">
       <table class="events" data-testid="events-table">
@@ -28,7 +56,7 @@ export function EventsTable({ events }: { events: StoredEvent[] }) {
           <tr><th>Time</th><th>Kind</th><th>Address</th><th>Account</th><th>Destination</th><th>User-Agent</th><th>Reason</th><th>Evidence</th></tr>
         </thead>
         <tbody>
-          {events.map((e) => (
+          {shown.map((e) => (
             <tr key={e.id}>
               <td data-label="Time">{formatTime(e.at)}</td>
               <td data-label="Kind">{e.kind}</td>
@@ -42,6 +70,9 @@ export function EventsTable({ events }: { events: StoredEvent[] }) {
           ))}
         </tbody>
       </table>
+      {shown.length < events.length && (
+        <button type="button" class="show-all" onClick={() => setAll(true)}>Show all {events.length} events</button>
+      )}
     </div>
   );
 }

@@ -27,7 +27,7 @@ export function ExplainView({ target }: { target: string }) {
         </div>
       </div>
       <section class="card wide" aria-labelledby="ev-title">
-        <h2 id="ev-title">Events <span class="muted">({x.events.length} shown, newest first)</span></h2>
+        <h2 id="ev-title">Events <span class="muted">({x.events.length} stored and shown here, newest first)</span></h2>
         <EventsTable events={x.events} />
       </section>
     </article>
