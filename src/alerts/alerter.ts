@@ -171,9 +171,9 @@ export class Alerter {
   }
 }
 
-/** The error of one attempt, with the network code (ECONNREFUSED, ETIMEDOUT) that fetch hides in its cause. */
+/** The error of one attempt, with the reason fetch hides in its cause (ECONNREFUSED, bad port, a timeout). */
 function failureText(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
-  return `${describeError(error)}${code}`;
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  return why === undefined ? describeError(error) : `${describeError(error)} (${why})`;
 }
