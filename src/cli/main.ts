@@ -1,10 +1,12 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { describeError } from '../core/errors.js';
+import { addManuals } from './help.js';
 
 // Each command loads its own modules when it runs: start-up time is part of every CLI call, and `test`
 // must not pay for the SQLite driver, the logger or the daemon.
 const decisions = () => import('./commands/decisions.js');
 const context = () => import('./context.js');
+const tokens = () => import('./commands/token.js');
 
 const program = new Command()
   .name('sipwarden')
@@ -89,6 +91,37 @@ config.command('schema').description('print the config JSON Schema').action(asyn
   const { configJsonSchema } = await import('../config/schema.js');
   process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
 });
+
+const token = program.command('token').description('API and console tokens (viewer, operator, admin)');
+token.command('create').description('create a token with a role; prints it once')
+  .option(...configOption)
+  .addOption(new Option('--role <role>', 'what it may do').choices(['viewer', 'operator', 'admin']).makeOptionMandatory())
+  .requiredOption('--name <name>', 'who or what uses it (goes into the audit trail)')
+  .option('--json', 'print {token, id, name, role} as JSON')
+  .option('--actor <name>', 'who creates it (default: the invoking user@host)')
+  .action(async (o) => (await tokens()).tokenCreateCommand(o));
+token.command('list').description('list tokens (never their values)')
+  .option(...configOption)
+  .option('--json', 'print JSON')
+  .action(async (o) => (await tokens()).tokenListCommand(o));
+token.command('revoke').description('revoke a token')
+  .argument('<id>', 'token id, from sipwarden token list')
+  .option(...configOption)
+  .option('--actor <name>', 'who revokes it (default: the invoking user@host)')
+  .action(async (id, o) => (await tokens()).tokenRevokeCommand(id, o));
+
+const api = program.command('api').description('HTTP API tools');
+api.command('openapi').description('print the OpenAPI document of the HTTP API')
+  .action(async () => (await import('./commands/api.js')).openapiCommand());
+
+program.command('install').description('install the systemd unit, the example config and the state directory')
+  .option('--root <dir>', 'install into this directory instead of /', '/')
+  .option('--dry-run', 'print what would be done, write nothing')
+  .option('--force', 'replace an existing unit file (never the config)')
+  .option('--no-reload', 'do not run systemctl daemon-reload')
+  .action(async (o) => (await import('./commands/install.js')).installCommand(o));
+
+addManuals(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`sipwarden: ${describeError(error)}\n`);
