@@ -102,6 +102,11 @@ describe('daemon end to end: log file -> decision -> store -> CLI', () => {
     const why = cli(['why', '203.0.113.50', '--config', config]).stdout;
     assert.match(why, /revoked .* by bob: customer verified/);
     assert.match(why, /bob unban 203\.0\.113\.50: customer verified/);
+    // The same story as data (what the API's explain returns): the revoke and its audit record on the timeline.
+    const story = JSON.parse(cli(['why', '203.0.113.50', '--json', '--config', config]).stdout) as { banned: boolean; timeline: { type: string; title: string }[] };
+    assert.equal(story.banned, false);
+    assert.ok(story.timeline.some((t) => t.type === 'revoke' && /lifted by bob/.test(t.title)));
+    assert.ok(story.timeline.some((t) => t.type === 'audit' && /bob unban/.test(t.title)));
     assert.match(cli(['why', '192.0.2.99', '--config', config]).stdout, /manual ban by alice/);
     const missing = cli(['unban', '192.0.2.250', '--reason', 'x', '--config', config]);
     assert.equal(missing.status, 1);

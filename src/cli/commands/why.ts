@@ -1,33 +1,17 @@
 import type { Config } from '../../config/schema.js';
 import { formatDuration } from '../../core/duration.js';
-import { formatCidr, parseCidr } from '../../core/ip.js';
 import { AddressList } from '../../policy/address-list.js';
 import { Analyzer } from '../../pipeline/analyzer.js';
 import type { BanState } from '../../enforcers/types.js';
 import type { Decision, Store, StoredEvent } from '../../store/types.js';
 import type { Incident } from '../../fraud/incidents.js';
 import { openStore, requireConfig } from '../context.js';
+import { buildStory, classifyTarget as classify, isActiveBan as isActive } from '../../explain/story.js';
 import { count, expiry, shellQuote, when } from '../format.js';
 
 export interface WhyOptions {
   config?: string;
   json?: boolean;
-}
-
-type Target = { kind: 'ip'; ip: string } | { kind: 'cidr'; cidr: string } | { kind: 'account'; account: string };
-
-function classify(text: string): Target {
-  try {
-    const cidr = parseCidr(text);
-    const full = cidr.prefix === (cidr.family === 4 ? 32 : 128);
-    return full ? { kind: 'ip', ip: cidr.network } : { kind: 'cidr', cidr: formatCidr(cidr) };
-  } catch {
-    return { kind: 'account', account: text };
-  }
-}
-
-function isActive(d: Decision, now: number): boolean {
-  return d.action === 'ban' && !d.dryRun && d.revokedAt === undefined && (d.expiresAt == null || d.expiresAt > now);
 }
 
 function eventLine(e: StoredEvent): string {
@@ -167,13 +151,8 @@ export async function whyCommand(text: string, options: WhyOptions): Promise<voi
   try {
     const now = Date.now();
     if (options.json) {
-      const target = classify(text);
-      const query = target.kind === 'ip' ? { ip: target.ip } : target.kind === 'cidr' ? { cidr: target.cidr } : { account: target.account };
-      const decisions = await store.decisionsFor(query, 50);
-      process.stdout.write(`${JSON.stringify({
-        target: text, banned: decisions.some((d) => isActive(d, now)), decisions,
-        counts: await store.countEvents(query), events: await store.events({ ...query, limit: 20 }),
-      })}\n`);
+      const geo = config.geo ? (await import('../../geo/index.js')).loadGeo(config.geo) : undefined;
+      process.stdout.write(`${JSON.stringify(await buildStory(store, config, text, now, geo))}\n`);
       return;
     }
     process.stdout.write(`${await explain(store, config, text, now, await kernelLookup(config))}\n`);
