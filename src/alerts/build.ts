@@ -95,7 +95,7 @@ export function alertForEnforcer(kind: 'failed' | 'healed', detail: string, at: 
     subject: failed ? 'enforcer failed: bans may not be enforced' : 'enforcer healed: bans are enforced again',
     what: failed
       ? 'The firewall enforcer failed; bans made now may not reach the kernel. sipwarden keeps retrying.'
-      : 'The firewall enforcer works again; it reloaded the active bans from the store.',
+      : 'The firewall enforcer passes its check again; bans reach the kernel.',
     evidence: [`detail: ${detail}`, `at: ${alertTime(at)}`],
     undo: failed ? 'sipwarden doctor' : '# nothing to undo',
   };
