@@ -83,4 +83,15 @@ describe('config', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown> };
     for (const key of Object.keys(schema.properties)) assert.match(text, new RegExp(`^#? ?${key}:`, 'm'), `example documents ${key}`);
   });
+
+  it('the commented-out alerts block of the example is valid once uncommented', () => {
+    const text = readFileSync('examples/sipwarden.yaml', 'utf8');
+    const block = /^# alerts:\n(?:#   .*\n)+/m.exec(text)?.[0];
+    assert.ok(block, 'example has an alerts block');
+    const yaml = block.replace(/^# ?/gm, '');
+    const env = { SMTP_PASSWORD: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x', HOOK_TOKEN: 't' };
+    const config = parseConfigText(yaml, 'alerts.yaml', env);
+    assert.equal(config.alerts?.webhooks.length, 2);
+    assert.deepEqual(config.alerts?.email?.to, ['voip-ops@example.net']);
+  });
 });
