@@ -64,7 +64,7 @@ export async function startConsoleDaemon(): Promise<ConsoleDaemon> {
   if (created.status !== 0 || token === '') throw new Error(`token create failed (${created.status}): ${created.stderr}`);
   const daemon = startDaemon(config);
   await daemon.waitForLog(/source started/, 15_000);
-  await daemon.waitForLog(/api listening/i, 15_000);
+  await daemon.waitForLog(/API and console listening/, 15_000);
   return {
     daemon,
     url: `http://127.0.0.1:${port}`,

@@ -13,8 +13,8 @@ export function BulkUnban({ initialTarget, initialRule, onDone }: { initialTarge
   return (
     <form class="card wide bulk" aria-label="Bulk unban" onSubmit={(e) => { e.preventDefault(); if (scope) setConfirming(true); }}>
       <h2>Bulk unban</h2>
-      <label>Prefix or address<input name="bulk-target" value={target} onInput={(e) => setTarget(e.currentTarget.value)} placeholder="198.51.100.0/24" /></label>
-      <label>Rule<input name="bulk-rule" value={rule} onInput={(e) => setRule(e.currentTarget.value)} placeholder="bruteforce" /></label>
+      <label>Prefix or address<input name="bulk-target" value={target} onInput={(e) => setTarget(e.currentTarget.value)} placeholder="e.g. 198.51.100.0/24" /></label>
+      <label>Rule<input name="bulk-rule" value={rule} onInput={(e) => setRule(e.currentTarget.value)} placeholder="e.g. bruteforce" /></label>
       <button type="submit" class="danger" disabled={!scope}>Unban all…</button>
       {confirming && (
         <ReasonDialog title="Unban every matching active ban" confirmLabel="Unban all"

@@ -37,7 +37,7 @@ export function Decisions({ params }: { params: URLSearchParams }) {
                   {page.data.decisions.map((d) => (
                     <tr key={d.id}>
                       <td data-label="#">{d.id}</td>
-                      <td data-label="When">{formatTime(d.at)}</td>
+                      <td data-label="When" class="nowrap">{formatTime(d.at)}</td>
                       <td data-label="Target"><a href={explainHref(d.target)} class="mono">{d.target}</a></td>
                       <td data-label="Action">{d.action}{d.dryRun ? ' (dry-run)' : ''}</td>
                       <td data-label="Rule / origin">{d.rule ?? d.origin}</td>
@@ -76,8 +76,8 @@ function FilterForm({ initial }: { initial: Filters }) {
           <option value="false">inactive</option>
         </select>
       </label>
-      <label>Address or prefix<input name="target" value={filters.target} onInput={set('target')} placeholder="203.0.113.0/24" /></label>
-      <label>Rule<input name="rule" value={filters.rule} onInput={set('rule')} placeholder="bruteforce" /></label>
+      <label>Address or prefix<input name="target" value={filters.target} onInput={set('target')} placeholder="e.g. 203.0.113.0/24" /></label>
+      <label>Rule<input name="rule" value={filters.rule} onInput={set('rule')} placeholder="e.g. bruteforce" /></label>
       <label>Origin
         <select value={filters.origin} onChange={set('origin')}>
           <option value="">any</option>

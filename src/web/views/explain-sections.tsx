@@ -58,8 +58,8 @@ export function EventsTable({ events }: { events: StoredEvent[] }) {
         <tbody>
           {shown.map((e) => (
             <tr key={e.id}>
-              <td data-label="Time">{formatTime(e.at)}</td>
-              <td data-label="Kind">{e.kind}</td>
+              <td data-label="Time" class="nowrap">{formatTime(e.at)}</td>
+              <td data-label="Kind" class="nowrap">{e.kind}</td>
               <td data-label="Address" class="mono">{e.ip ?? '—'}{e.port ? `:${e.port}` : ''}{e.transport ? ` ${e.transport}` : ''}</td>
               <td data-label="Account" class="mono">{e.account ?? ''}{e.domain ? `@${e.domain}` : ''}</td>
               <td data-label="Destination" class="mono">{e.destination ?? ''}</td>

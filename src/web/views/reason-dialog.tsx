@@ -43,9 +43,9 @@ export function ReasonDialog({ title, children, confirmLabel, onConfirm, onClose
     <dialog ref={dialog} class="reason-dialog" aria-labelledby="reason-title" onCancel={(e) => { e.preventDefault(); onClose(outcome !== undefined); }}>
       <form method="dialog" onSubmit={submit}>
         <h2 id="reason-title">{title}</h2>
-        {children}
         {outcome === undefined ? (
           <>
+            {children}
             <label for="reason">Reason (kept in the audit log)</label>
             <textarea id="reason" name="reason" rows={3} required maxLength={500} value={reason}
               onInput={(e) => setReason(e.currentTarget.value)} />
