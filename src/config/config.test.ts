@@ -68,6 +68,11 @@ describe('config', () => {
     assert.match(fail('sources: [{ id: s, type: syslog, udp: "127.0.0.1:514", routes: [{ app: k, format: kamailo }] }]'), /sources\[0\]\.routes\[0\]\.format: got "kamailo"/);
     assert.match(fail('sources: [{ id: s, type: syslog, udp: "514", routes: [{ format: kamailio }] }]'), /sources\[0\]\.udp: got "514", expected host:port/);
     assert.match(fail('sources: [{ id: e, type: esl }]'), /sources\[0\]\.password: got nothing/);
+    // Values at secret paths are never echoed: start-up errors go to the journal.
+    const leaked = fail('alerts: { webhooks: [{ url: "ftp://hooks.example/T000/B000/s3cr3tpath" }] }');
+    assert.match(leaked, /alerts\.webhooks\[0\]\.url: got \(a value, not shown/);
+    assert.doesNotMatch(leaked, /s3cr3tpath/);
+    assert.doesNotMatch(fail('fraud: { homeCountry: DE, authorize: { token: "short-s3cr3t" } }'), /short-s3cr3t/);
   });
 
   it('YAML syntax errors and missing environment variables are clear', () => {

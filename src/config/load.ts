@@ -68,6 +68,12 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
   return def.type === 'object' ? Object.keys(def.shape as object) : [];
 }
 
+/**
+ * Paths whose values can hold secrets (passwords, tokens, keys, webhook URLs that embed one, request headers):
+ * an error names the path and what is expected, never the value, because start-up errors reach the journal.
+ */
+const SECRET_PATH = /(secret|password|token|authKey|webhooks\[\d+\]\.url|headers)/i;
+
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const where = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
@@ -75,7 +81,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
     return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed keys: ${allowed.join(', ')}`;
   }
   const value = valueAt(input, issue.path);
-  const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+  const shown = value === undefined ? 'nothing' : SECRET_PATH.test(where) && value !== null && value !== '' ? '(a value, not shown: it may be a secret)' : JSON.stringify(value);
   if (issue.code === 'invalid_value') {
     return `${where}: got ${shown}, expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
