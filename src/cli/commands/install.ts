@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,7 @@ function checkoutRoot(): string {
 }
 
 /** The packaged unit with ExecStart on this checkout's bin/sipwarden, and Node's directory on PATH if needed. */
-function renderUnit(template: string, bin: string, nodeDir: string): string {
+export function renderUnit(template: string, bin: string, nodeDir: string): string {
   if (!template.includes(`ExecStart=${TEMPLATE_EXEC} `)) throw swError('SW_ERR_NOT_FOUND', `packaging/sipwarden.service has no ExecStart=${TEMPLATE_EXEC}`);
   const path = SYSTEMD_PATH.includes(nodeDir) ? '' : `Environment=PATH=${[nodeDir, ...SYSTEMD_PATH].join(':')}\n`;
   return template.replace(`ExecStart=${TEMPLATE_EXEC} `, `${path}ExecStart=${bin} `);
@@ -54,6 +54,7 @@ type Step = { done: string; planned: string; path: string; note?: string };
 
 export async function installCommand(options: InstallOptions): Promise<void> {
   const root = resolve(options.root ?? '/');
+  if (existsSync(root) && !statSync(root).isDirectory()) throw swError('SW_ERR_ARGUMENT', `--root ${root} is not a directory`);
   const dryRun = options.dryRun === true;
   const onHost = root === '/';
   const at = (path: string) => join(root, path);
