@@ -156,6 +156,32 @@ describe('web console in headless Chromium', { skip: chromiumMissing() }, () => 
     assert.equal(await page.locator('nav#nav').isVisible(), true);
   });
 
+  it('a viewer reads the story but is offered no unban', async () => {
+    const context = await browser.newContext();
+    const viewer = await context.newPage();
+    const viewerSeen = watchPage(viewer);
+    await viewer.goto(`${sw.url}/#/explain/192.0.2.20`);
+    await viewer.fill('#token', sw.viewerToken);
+    await viewer.click('button[type=submit]');
+    await viewer.locator('[data-testid=active-ban]').waitFor();
+    assert.equal(await viewer.locator('button', { hasText: /unban/i }).count(), 0);
+    await viewer.goto(`${sw.url}/#/decisions`);
+    await viewer.locator('[data-testid=decisions-table]').waitFor();
+    assert.equal(await viewer.locator('form[aria-label="Bulk unban"]').count(), 0);
+    assert.deepEqual([...viewerSeen.dialogs, ...viewerSeen.errors], []);
+    await context.close();
+  });
+
+  it('logging out ends the session: a reload shows the login again', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${sw.url}/#/dashboard`);
+    await page.click('.top-bar button.link');
+    await page.locator('#token').waitFor();
+    await page.reload();
+    await page.locator('#token').waitFor();
+    assert.equal(await page.locator('.top-bar').count(), 0);
+  });
+
   it('nothing fired a dialog, threw, or broke the Content-Security-Policy', () => {
     assert.deepEqual(seen.dialogs, []);
     assert.deepEqual(seen.errors, []);

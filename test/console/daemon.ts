@@ -27,6 +27,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+function createToken(config: string, role: string, name: string): string {
+  const created = cli(['token', 'create', '--role', role, '--name', name, '--config', config]);
+  const token = created.stdout.trim().split('\n').pop()?.trim() ?? '';
+  if (created.status !== 0 || token === '') throw new Error(`token create failed (${created.status}): ${created.stderr}`);
+  return token;
+}
+
 export interface ConsoleDaemon {
   daemon: RunningDaemon;
   url: string;
@@ -34,6 +41,8 @@ export interface ConsoleDaemon {
   log: string;
   /** An operator token, as `sipwarden token create` printed it. */
   token: string;
+  /** A viewer token: reads everything, changes nothing. */
+  viewerToken: string;
   /** Appends lines to the Kamailio log the daemon tails. */
   attack(lines: string[]): void;
   /** Waits until the store has an active ban of `target` (through the CLI, not the API under test). */
@@ -59,9 +68,8 @@ export async function startConsoleDaemon(): Promise<ConsoleDaemon> {
     `api: { listen: "127.0.0.1:${port}" }`,
     '',
   ].join('\n'));
-  const created = cli(['token', 'create', '--role', 'operator', '--name', 'console-test', '--config', config]);
-  const token = created.stdout.trim().split('\n').pop()?.trim() ?? '';
-  if (created.status !== 0 || token === '') throw new Error(`token create failed (${created.status}): ${created.stderr}`);
+  const token = createToken(config, 'operator', 'console-test');
+  const viewerToken = createToken(config, 'viewer', 'console-viewer');
   const daemon = startDaemon(config);
   await daemon.waitForLog(/source started/, 15_000);
   await daemon.waitForLog(/API and console listening/, 15_000);
@@ -71,6 +79,7 @@ export async function startConsoleDaemon(): Promise<ConsoleDaemon> {
     config,
     log,
     token,
+    viewerToken,
     attack: (lines) => appendFileSync(log, lines.join('')),
     async waitForBan(target) {
       await waitFor(() => {
