@@ -41,6 +41,11 @@ export class EmailChannel implements AlertChannel {
     });
   }
 
+  /** Connects, says EHLO, upgrades and logs in as configured, and sends nothing (`sipwarden doctor`). */
+  async verify(): Promise<void> {
+    await this.transport.verify();
+  }
+
   async close(): Promise<void> {
     this.transport.close();
   }

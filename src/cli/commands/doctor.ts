@@ -1,4 +1,5 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.js';
 import { describeError } from '../../core/errors.js';
 import { commandRunner, type CommandRunner } from '../../enforcers/exec.js';
@@ -137,6 +138,49 @@ async function checkFraud(config: Config): Promise<Check[]> {
   return checks;
 }
 
+/** The API port, the console build, a token to log in with, and the alert channels. */
+async function checkApiAndAlerts(config: Config): Promise<Check[]> {
+  const checks: Check[] = [];
+  if (config.api) {
+    const { probeListen } = await import('./probe.js');
+    const result = await probeListen([`tcp://${config.api.listen}`]);
+    checks.push(result.ok
+      ? { status: 'ok', what: `API: ${result.detail}` }
+      : { status: 'warn', what: `API: ${result.detail}`, fix: 'if the daemon is running it already listens there; otherwise free the port or set api.listen' });
+    const index = fileURLToPath(new URL('../../../web/index.html', import.meta.url));
+    checks.push(existsSync(index)
+      ? { status: 'ok', what: 'web console is built' }
+      : { status: 'warn', what: 'web console is not built: the API runs without it', fix: 'npm run build' });
+    try {
+      const store = await openStore(config);
+      const live = (await store.tokens()).filter((t) => t.revokedAt === undefined);
+      await store.close();
+      checks.push(live.length > 0
+        ? { status: 'ok', what: `API tokens: ${live.length} (${[...new Set(live.map((t) => t.role))].join(', ')})` }
+        : { status: 'warn', what: 'no API token: nobody can log in to the console', fix: 'sipwarden token create --role admin --name <you>' });
+    } catch {
+      // The store check above reports an unusable store.
+    }
+  }
+  const email = config.alerts?.email;
+  if (email) {
+    const { EmailChannel } = await import('../../alerts/email.js');
+    const channel = new EmailChannel(email, 10_000);
+    try {
+      await channel.verify();
+      checks.push({ status: 'ok', what: `alerts: SMTP server ${email.smtp.host} accepts a connection${email.smtp.user ? ' and the login' : ''}` });
+    } catch (error) {
+      checks.push({ status: 'FAIL', what: `alerts: SMTP server ${email.smtp.host}: ${describeError(error)}`, fix: 'check alerts.email.smtp (host, port, secure, starttls, user, password)' });
+    } finally {
+      await channel.close();
+    }
+  }
+  for (const [i, hook] of (config.alerts?.webhooks ?? []).entries()) {
+    checks.push({ status: 'ok', what: `alerts: webhook[${i}] (${hook.format}) to ${new URL(hook.url).host}; not called by doctor` });
+  }
+  return checks;
+}
+
 function checkFile(source: Extract<Config['sources'][number], { type: 'file' }>): Check {
   try {
     accessSync(source.path, constants.R_OK);
@@ -163,6 +207,7 @@ export async function doctorCommand(options: DoctorOptions): Promise<void> {
   }
   checks.push(...(await checkSources(config)));
   checks.push(...(await checkFraud(config)));
+  checks.push(...(await checkApiAndAlerts(config)));
   checks.push(...(await checkBackend(config, commandRunner())));
   for (const check of checks) {
     process.stdout.write(`${check.status.padEnd(4)}  ${check.what}${check.fix ? `\n      fix: ${check.fix}` : ''}\n`);
