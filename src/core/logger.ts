@@ -12,7 +12,7 @@ export function createLogger(level: string, node?: string, destination?: NodeJS.
       level,
       base: node ? { node } : {},
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['secret', 'password', 'token', '*.secret', '*.password', '*.token'], censor: '[redacted]' },
+      redact: { paths: ['secret', 'password', 'token', 'authKey', 'authorization', 'cookie', '*.secret', '*.password', '*.token', '*.authKey', '*.authorization', '*.cookie'], censor: '[redacted]' },
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
   );

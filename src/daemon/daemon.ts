@@ -437,6 +437,7 @@ export class Daemon {
   private async expire(): Promise<void> {
     const now = this.options.clock.now();
     const gone = this.analyzer.policy.active.expire(now);
+    this.observer.metrics?.setActiveBans(this.analyzer.policy.active.size);
     if (gone.length > 0) await this.enforcer.apply(gone.map((b) => ({ op: 'unban' as const, target: b.target })), now);
   }
 
