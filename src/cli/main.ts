@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { describeError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
 import { addManuals } from './help.js';
 
 // Each command loads its own modules when it runs: start-up time is part of every CLI call, and `test`
@@ -11,7 +12,7 @@ const tokens = () => import('./commands/token.js');
 const program = new Command()
   .name('sipwarden')
   .description('Intrusion prevention and toll-fraud detection for SIP/VoIP servers')
-  .version('0.1.0')
+  .version(VERSION)
   .showHelpAfterError();
 
 const configOption = ['-c, --config <file>', 'config file (default: $SIPWARDEN_CONFIG or /etc/sipwarden/sipwarden.yaml)'] as const;
