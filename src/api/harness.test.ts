@@ -61,6 +61,8 @@ export interface HarnessOptions {
   config?: Record<string, unknown>;
   /** api.failedAuth.max; high by default so that tests sending bad tokens on purpose are not locked out. */
   failedMax?: number;
+  /** Other api: keys (trustProxy, sessionTtl). */
+  api?: Record<string, unknown>;
   metrics?: ApiDeps['metrics'];
 }
 
@@ -83,7 +85,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     store: { sqlite: dbPath },
     enforce: { backend: 'dry-run' },
     ...options.config,
-    api: { listen: '127.0.0.1:0', failedAuth: { max: options.failedMax ?? 1000, per: '1m' } },
+    api: { listen: '127.0.0.1:0', failedAuth: { max: options.failedMax ?? 1000, per: '1m' }, ...options.api },
   });
   const store = openSqliteStore(dbPath);
   const clock = new ManualClock(T0);
