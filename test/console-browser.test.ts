@@ -123,6 +123,19 @@ describe('web console in headless Chromium', { skip: chromiumMissing() }, () => 
     await screenshot(page, 'decisions');
   });
 
+  it('the decisions list pages with next: two at a time, then the older ones', async () => {
+    await page.goto(`${sw.url}/#/decisions?limit=2`);
+    const ids = async (): Promise<string[]> => page.locator('[data-testid=decisions-table] tbody td[data-label="#"]').allTextContents();
+    await page.locator('[data-testid=decisions-table]').waitFor();
+    const first = await ids();
+    assert.equal(first.length, 2);
+    await page.click('.pager a:text("Older")');
+    await page.waitForFunction(`!location.hash.endsWith('limit=2')`);
+    await page.locator('.pager a:text("Newest")').waitFor();
+    const second = await ids();
+    assert.ok(second.length >= 1 && second.every((id) => Number(id) < Math.min(...first.map(Number))), `${first} then ${second}`);
+  });
+
   it('a new ban reaches the open dashboard through the event stream', async () => {
     await page.goto(`${sw.url}/#/dashboard`);
     await page.locator('[data-testid=recent-decisions]').waitFor();

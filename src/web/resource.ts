@@ -9,10 +9,11 @@ export interface Resource<T> {
 
 /**
  * Loads `load()` when `key` changes and on `reload()`. An answer that arrives after a newer request started is
- * dropped, so a slow explain of one address never overwrites the story of the next one searched.
+ * dropped, so a slow explain of one address never overwrites the story of the next one searched. Data loaded for
+ * another key is never returned; a reload of the same key keeps showing the old data until the new arrives.
  */
 export function useResource<T>(load: () => Promise<T>, key: string): Resource<T> {
-  const [data, setData] = useState<T | undefined>();
+  const [loaded, setLoaded] = useState<{ key: string; value: T } | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [loading, setLoading] = useState(true);
   const [generation, setGeneration] = useState(0);
@@ -23,7 +24,7 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
     load()
       .then((value) => {
         if (!current) return;
-        setData(value);
+        setLoaded({ key, value });
         setError(undefined);
       })
       .catch((err: unknown) => {
@@ -39,5 +40,5 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
   }, [key, generation]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { data, error, loading, reload };
+  return { data: loaded?.key === key ? loaded.value : undefined, error, loading, reload };
 }

@@ -9,14 +9,17 @@ import { BulkUnban } from './bulk-unban.js';
 import { DecisionState } from './decision-state.js';
 
 const FILTERS = ['active', 'target', 'rule', 'origin'] as const;
+const PAGE_SIZE = 50;
 type Filters = Record<(typeof FILTERS)[number], string>;
 
 /** The filters live in the hash (`#/decisions?active=true&rule=...`), so a filtered list can be linked and reloaded. */
 export function Decisions({ params }: { params: URLSearchParams }) {
   const filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ''])) as Filters;
   const before = params.get('before') ?? '';
+  // The page size can be set in the link (`limit=`), so a long list can be read in smaller pages.
+  const limit = params.get('limit') ?? '';
   const key = params.toString();
-  const page = useResource(() => api.get<DecisionPage>(`/decisions${query({ ...filters, before, limit: 50 })}`), key);
+  const page = useResource(() => api.get<DecisionPage>(`/decisions${query({ ...filters, before, limit: limit || PAGE_SIZE })}`), key);
   const canMutate = useCanMutate();
 
   return (
@@ -51,8 +54,8 @@ export function Decisions({ params }: { params: URLSearchParams }) {
             </div>
           )}
           <nav class="pager" aria-label="Pages">
-            {before !== '' && <a href={decisionsHref(filters)}>Newest</a>}
-            {page.data.next !== undefined && page.data.next !== null && <a href={decisionsHref({ ...filters, before: String(page.data.next) })}>Older</a>}
+            {before !== '' && <a href={decisionsHref({ ...filters, limit })}>Newest</a>}
+            {page.data.next !== undefined && page.data.next !== null && <a href={decisionsHref({ ...filters, limit, before: String(page.data.next) })}>Older</a>}
           </nav>
         </section>
       )}
