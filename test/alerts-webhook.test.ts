@@ -84,9 +84,10 @@ describe('alerts by webhook, against a real HTTP receiver', () => {
     hook.requests.length = 0;
     const smtp: SmtpSink = await startSmtp();
     const clock = new ManualClock(T0);
+    const outcomes = new Map<string, number>();
     const alerter = new Alerter(
       config([{ url: `${hook.url}/burst` }], { email: { smtp: { host: '127.0.0.1', port: smtp.port }, from: 'sw@pbx1.example.net', to: ['ops@example.net'] } }),
-      { logger: captureLogger().logger, clock },
+      { logger: captureLogger().logger, clock, onOutcome: (kind, channel, outcome) => outcomes.set(`${kind} ${channel} ${outcome}`, (outcomes.get(`${kind} ${channel} ${outcome}`) ?? 0) + 1) },
     );
     for (let i = 0; i < 10_000; i++) alerter.send(alert({ target: `10.2.${i >> 8}.${i & 255}`, subject: `banned known-good address 10.2.${i >> 8}.${i & 255}` }));
     for (let i = 0; i < 5; i++) alerter.send(alert({ kind: 'source-down', target: 'ast', subject: 'source ast down' }));
@@ -107,6 +108,10 @@ describe('alerts by webhook, against a real HTTP receiver', () => {
     const sources = digests.find((d) => d.kind === 'source-down');
     assert.deepEqual(sources?.digest?.targets, [{ target: 'ast', count: 2 }]);
     assert.deepEqual(alerter.stats(), { sent: { email: 8, 'webhook[0]': 8 }, failed: { email: 0, 'webhook[0]': 0 }, held: 0, digests: 2 });
+    // What the metrics count (sipwarden_alerts_total): per kind and channel, sent at once, held, or sent in a digest.
+    assert.equal(outcomes.get('known-good-ban webhook[0] sent'), 3);
+    assert.equal(outcomes.get('known-good-ban email rate-limited'), 9997);
+    assert.equal(outcomes.get('known-good-ban email digested'), 1);
     await alerter.close();
     await smtp.close();
   });

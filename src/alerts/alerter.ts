@@ -13,6 +13,8 @@ import { RateWindows, type HeldBatch } from './window.js';
 export interface AlerterDeps {
   logger: Logger;
   clock: Clock;
+  /** Told what became of each alert on each channel (metrics): sent, failed, held for a digest, or sent in one. */
+  onOutcome?: (kind: AlertKind, channel: string, outcome: 'sent' | 'failed' | 'rate-limited' | 'digested') => void;
 }
 
 export interface AlerterStats {
@@ -71,6 +73,7 @@ export class Alerter {
       const now = this.deps.clock.now();
       this.dispatchDigests(this.windows.closeDue(now));
       if (this.windows.admit(alert, now) === 'send') this.dispatch(this.withLink(alert));
+      else for (const channel of this.channels) this.deps.onOutcome?.(alert.kind, channel.name, 'rate-limited');
       this.arm();
     } catch (error) {
       this.deps.logger.error({ kind: alert.kind, error: describeError(error) }, 'alert dropped');
@@ -122,11 +125,13 @@ export class Alerter {
       try {
         await channel.deliver(alert);
         this.sent[channel.name] = (this.sent[channel.name] ?? 0) + 1;
+        this.deps.onOutcome?.(alert.kind, channel.name, alert.digest ? 'digested' : 'sent');
         return;
       } catch (error) {
         const log = { channel: channel.name, kind: alert.kind, attempt: attempt + 1, error: failureText(error) };
         if (attempt >= retries) {
           this.failed[channel.name] = (this.failed[channel.name] ?? 0) + 1;
+          this.deps.onOutcome?.(alert.kind, channel.name, 'failed');
           this.deps.logger.warn(log, 'alert not delivered; giving up');
           return;
         }

@@ -29,7 +29,9 @@ export async function runCommand(options: RunOptions): Promise<void> {
   const store = timedStore(await openStore(config), metrics);
   const allow = new AddressList('allow', config.allow, (p) => logger.warn({ list: p.source, line: p.line }, p.message));
   const enforcer = timedEnforcer(await createEnforcer(config, { allow: allow.entries(), onWarning: (message) => logger.warn(message) }), metrics);
-  const alerter = config.alerts ? new (await import('../../alerts/alerter.js')).Alerter(config.alerts, { logger, clock: systemClock }) : undefined;
+  const alerter = config.alerts ? new (await import('../../alerts/alerter.js')).Alerter(config.alerts, {
+    logger, clock: systemClock, onOutcome: (kind, channel, outcome) => metrics.alert(kind, channel, outcome),
+  }) : undefined;
   const daemon = new Daemon({
     config, store, logger, clock: systemClock, enforcer, fromStart: options.fromStart ?? false, metrics, version: VERSION, ...(alerter ? { alerter } : {}),
   });
