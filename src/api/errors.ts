@@ -24,7 +24,9 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown, where: 
   const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = [where, ...issue.path.map(String)].join('.');
+  // An unknown field is reported on its object; name the field itself, so the caller sees which one to drop.
+  const field = issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const path = [where, ...issue.path.map(String), ...field].join('.');
   throw new ApiError(400, 'bad-request', `${path}: ${issue.message}`, path);
 }
 

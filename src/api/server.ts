@@ -42,7 +42,15 @@ export function allRoutes(watch?: DecisionWatch): Route[] {
 export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
   const api = deps.config.api;
   if (!api) throw swError('SW_ERR_CONFIG', 'api: the config has no api block');
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: api.trustProxy, return503OnClosing: true });
+  const app = Fastify({
+    logger: false, bodyLimit: 64 * 1024, trustProxy: api.trustProxy, return503OnClosing: true,
+    // The route schemas set the real limits (an account name is up to 128 characters); the router's own limit
+    // only stops absurd paths, and it and an undecodable URL answer in the API's error format, not fastify's.
+    maxParamLength: 1024,
+    frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
+      void reply.status(400).send({ error: 'bad-request', message: `params: ${error.message}`, path: 'params' });
+    },
+  });
   const state: ApiState = { sessions: new Sessions(api.sessionTtl), limiter: new FailureLimiter(api.failedAuth.max, api.failedAuth.per) };
   const watch = new DecisionWatch(deps.store, deps.logger);
   const touched = new Map<number, number>();
