@@ -127,7 +127,7 @@ describe('console session', () => {
 
   it('login validates its body: no token, a token that is not a string, an extra field', async () => {
     h = await startHarness();
-    for (const [body, path] of [[{}, 'body.token'], [{ token: 7 }, 'body.token'], [{ token: 'x', remember: true }, 'body'], [null, 'body']] as const) {
+    for (const [body, path] of [[{}, 'body.token'], [{ token: 7 }, 'body.token'], [{ token: 'x', remember: true }, 'body.remember'], [null, 'body']] as const) {
       const answer = await h.call('POST', '/api/v1/session', { body });
       assert.equal(answer.status, 400, `${JSON.stringify(body)}: ${answer.text}`);
       assert.equal(answer.json.path, path, JSON.stringify(body));
