@@ -14,8 +14,10 @@ export function KnownGoodBans({ bans, onChange }: { bans: Decision[]; onChange: 
       <ul class="rows">
         {bans.map((d) => (
           <li key={d.id} class="row">
-            <a href={explainHref(d.target)} class="mono">{d.target}</a>
-            <span class="muted">{d.rule ?? d.origin} · {formatTime(d.at)}</span>
+            <span class="two-lines">
+              <a href={explainHref(d.target)} class="mono">{d.target}</a>
+              <span class="muted small">{d.rule ? `rule ${d.rule}` : d.origin} · {formatTime(d.at)} · {d.reason}</span>
+            </span>
             <UnbanButton decision={d} onDone={onChange} />
           </li>
         ))}
