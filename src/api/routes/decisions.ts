@@ -33,7 +33,9 @@ export function decisionRoutes(): Route[] {
       async handle({ params }, { deps }) {
         const decision = await deps.store.decision(params.id);
         if (!decision) throw notFound(`decision ${params.id}`);
-        const audit = (await deps.store.auditFor(decision.target, 100)).filter((a) => a.detail?.startsWith(`decision ${decision.id}`));
+        // `decision 1` is a prefix of `decision 12`'s records: the id must end where the number does.
+        const own = new RegExp(`^decision ${decision.id}\\b`);
+        const audit = (await deps.store.auditFor(decision.target, 100)).filter((a) => a.detail !== undefined && own.test(a.detail));
         return { decision, audit };
       },
     }),
