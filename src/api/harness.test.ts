@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { configSchema } from '../config/schema.js';
 import { ManualClock } from '../core/clock.js';
 import type { SecurityEvent } from '../core/event.js';
+import type { Incident } from '../fraud/incidents.js';
 import { createLogger } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { ApiToken, Role, Store } from '../store/types.js';
@@ -75,6 +76,16 @@ export function healthReport(over: Partial<HealthReport> = {}): HealthReport {
 
 export function event(over: Partial<SecurityEvent> = {}): SecurityEvent {
   return { at: T0, kind: 'auth-failure', ip: '203.0.113.7', server: 'asterisk', evidence: 'verified', sensor: 'apitest/ast', raw: 'line', ...over };
+}
+
+/** A toll-fraud incident of account 1001, as the fraud engine saves one. */
+export function incident(over: Partial<Incident> = {}): Incident {
+  return {
+    id: 'fraud-1001-x', account: '1001', openedAt: T0 - 30 * MINUTE, updatedAt: T0 - 10 * MINUTE, severity: 'critical',
+    rules: [{ rule: 'A1', severity: 'critical', metric: 'calls', value: 12, threshold: 10, windowMs: 10 * MINUTE, at: T0 - 30 * MINUTE, detail: '12 premium calls in 10m' }],
+    sources: ['203.0.113.7'], destinations: [{ raw: '0097259', e164: '+97259', country: 'IL', tier: 'T3', reasons: ['country-not-allowed'] }],
+    callIds: ['c1'], calls: 12, answered: 3, minutes: 40, actions: [], ...over,
+  };
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
