@@ -13,7 +13,7 @@ import { Daemon } from '../src/daemon/daemon.js';
 import { DryRunEnforcer } from '../src/enforcers/dry-run/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import type { Store } from '../src/store/types.js';
-import { tempDir } from './helpers.js';
+import { cli, startDaemon, tempDir } from './helpers.js';
 
 /**
  * Alerts through the real daemon: lines appended to an Asterisk log, the daemon's parsers, rules and policy,
@@ -250,6 +250,46 @@ describe('alerts through the real daemon, against a real SMTP server and webhook
       assert.equal(h.problems().split('\n').length, 1, 'the budget is logged once, at error level');
     } finally {
       await h.stop();
+    }
+  });
+});
+
+describe('alerts from `sipwarden run` with an alerts: block', () => {
+  it('sends the first bans of customers at once and, on SIGTERM, the held rest as one digest per channel', async () => {
+    const dir = tempDir('sw-alerts-run-');
+    const log = join(dir, 'messages');
+    const config = join(dir, 'sipwarden.yaml');
+    writeFileSync(log, '');
+    const [smtp, hook] = await Promise.all([startSmtp(), startReceiver()]);
+    // JSON is YAML: the ports are only known now.
+    writeFileSync(config, JSON.stringify({
+      node: 'pbx1', timezone: 'UTC', store: { sqlite: join(dir, 'sw.db') },
+      sources: [{ id: 'ast', type: 'file', path: log, format: 'asterisk', startAt: 'start' }],
+      trunks: ['100.64.0.0/16'], enforce: { backend: 'dry-run' },
+      alerts: {
+        email: { smtp: { host: '127.0.0.1', port: smtp.port }, from: 'sipwarden@pbx1.example.net', to: ['voip-ops@example.net'] },
+        webhooks: [{ url: `${hook.url}/hooks/sipwarden` }], rateLimit: { immediate: 3, window: '1h' },
+      },
+    }));
+    const daemon = startDaemon(config);
+    try {
+      await daemon.waitForLog(/source started/);
+      const now = Date.now();
+      for (let i = 0; i < 5; i++) appendFileSync(log, wrongPassword(trunkAddress(i), '7001', now).repeat(5));
+      await until(() => smtp.mails.length === 3 && hook.requests.length === 3, 15_000, 'three mails and three webhooks');
+      await until(() => (JSON.parse(cli(['list', '--json', '--config', config]).stdout) as unknown[]).length === 5, 15_000, 'five bans in sipwarden list');
+      assert.equal(await daemon.stop(), 0);
+      assert.equal(smtp.mails.length, 4, 'the held two come out as one digest at shutdown');
+      // The window opened with the first ban and ended at the signal, so its length is wall time.
+      assert.match(smtp.mails[3]?.subject ?? '', /^\[sipwarden\] 2 more customer-ban alerts in the last \d/);
+      assertActionable(smtp.mails[3]!, /^ {2}for target in 100\.64\.0\.\d 100\.64\.0\.\d; do sipwarden unban "\$target" --reason 'customer verified'; done$/m);
+      const bodies = hook.requests.map((request) => request.body as Alert);
+      assert.equal(bodies.length, 4);
+      assert.equal(bodies[3]?.digest?.count, 2);
+      assert.ok(daemon.logs.every((line) => line.level < 40 || /^banned 100\.64\.0\.\d/.test(line.msg)), 'nothing but the bans logged at warn or above');
+    } finally {
+      await daemon.stop();
+      await Promise.all([smtp.close(), hook.close()]);
     }
   });
 });
