@@ -52,7 +52,7 @@ export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
     },
   });
   const state: ApiState = { sessions: new Sessions(api.sessionTtl), limiter: new FailureLimiter(api.failedAuth.max, api.failedAuth.per) };
-  const watch = new DecisionWatch(deps.store, deps.logger);
+  const watch = new DecisionWatch(deps.store, deps.logger, deps.clock);
   const touched = new Map<number, number>();
   const files: ConsoleFiles | undefined = api.console && deps.webRoot ? loadConsole(deps.webRoot, deps.logger) : undefined;
 

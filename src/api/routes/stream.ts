@@ -1,3 +1,4 @@
+import type { Clock } from '../../core/clock.js';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Decision, Store } from '../../store/types.js';
@@ -10,6 +11,12 @@ type Listener = (event: 'decision' | 'revoke', decision: Decision) => void;
 const POLL_MS = 500;
 const KEEPALIVE_MS = 15_000;
 const MAX_STREAMS = 64;
+/**
+ * A revoke is stamped with the time its writer read before storing it, which can fall just before the mark of
+ * a poll that ran meanwhile (or come from another node's clock); each poll looks back this far, and ids already
+ * sent are skipped.
+ */
+const REVOKE_LOOKBACK_MS = 5_000;
 
 /**
  * New and lifted decisions, read from the store: whoever wrote them (the daemon, the CLI, another node, this
@@ -20,10 +27,15 @@ export class DecisionWatch {
   private timer: NodeJS.Timeout | undefined;
   private cursor = -1;
   private revokedSince = 0;
+  /** When the first listener came: revokes from before it are not news. */
+  private watchingSince = 0;
+  /** Revokes sent in the look-back window: id -> revokedAt. */
+  private readonly sentRevokes = new Map<number, number>();
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {}
 
   get size(): number {
@@ -33,7 +45,8 @@ export class DecisionWatch {
   async subscribe(listener: Listener): Promise<() => void> {
     if (this.listeners.size === 0) {
       this.cursor = (await this.store.listDecisions({ limit: 1 }))[0]?.id ?? 0;
-      this.revokedSince = Date.now();
+      this.revokedSince = this.watchingSince = this.clock.now();
+      this.sentRevokes.clear();
       this.timer = setInterval(() => void this.poll(), POLL_MS);
       this.timer.unref();
     }
@@ -51,8 +64,13 @@ export class DecisionWatch {
         this.emit('decision', d);
       }
       const since = this.revokedSince;
-      this.revokedSince = Date.now();
-      for (const d of await this.store.revokedSince(since)) this.emit('revoke', d);
+      this.revokedSince = this.clock.now();
+      for (const d of await this.store.revokedSince(Math.max(this.watchingSince, since - REVOKE_LOOKBACK_MS))) {
+        if (this.sentRevokes.has(d.id)) continue;
+        this.sentRevokes.set(d.id, d.revokedAt!);
+        this.emit('revoke', d);
+      }
+      for (const [id, at] of this.sentRevokes) if (at < since - 2 * REVOKE_LOOKBACK_MS) this.sentRevokes.delete(id);
     } catch (error) {
       this.logger.warn({ err: describeError(error) }, 'decision stream: store read failed');
     }
