@@ -231,6 +231,20 @@ describe('alerts through the real daemon, against a real SMTP server and webhook
     }
   });
 
+  it('a prefix ban that covers a customer alerts too (what the policy found about the offender, not the network address)', async () => {
+    const h = await startHarness({ trunks: ['100.64.0.7'], scope: { ipv4: 24 } });
+    try {
+      h.append(wrongPassword('100.64.0.7', '1001').repeat(5));
+      await h.drain();
+      assert.deepEqual((await openBans(h)).map((b) => b.target), ['100.64.0.0/24']);
+      await until(() => h.smtp.mails.length === 1, 5000, 'one customer-ban mail');
+      assert.deepEqual(h.hooked().map((a) => [a.kind, a.target]), [['customer-ban', '100.64.0.0/24']]);
+      assert.ok(h.smtp.mails[0]!.text.includes('100.64.0.7'), h.smtp.mails[0]!.text);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('the ban budget tripping sends one ban-budget alert with the next steps', async () => {
     const h = await startHarness({ budget: { spoofable: { max: 5, per: '1m' } } });
     try {

@@ -358,11 +358,13 @@ export class Daemon {
       this.ownDecisions.add(d.id);
       this.logDecision(d);
     }
-    this.observer.decisionsStored(stored, (ip) => {
-      const now = clock.now();
-      const trunk = this.analyzer.trunks.match(ip);
-      return { knownGood: this.analyzer.knownGood.accountsFor(ip, now), ...(trunk ? { trunk } : {}) };
-    });
+    this.observer.decisionsStored(stored, (ip) => this.banLookup(ip));
+  }
+
+  /** Recent logins and the trunk-list entry of an address, for the alert on a ban of a customer. */
+  private banLookup(ip: string): { knownGood: string[]; trunk?: string } {
+    const trunk = this.analyzer.trunks.match(ip);
+    return { knownGood: this.analyzer.knownGood.accountsFor(ip, this.options.clock.now()), ...(trunk ? { trunk } : {}) };
   }
 
   /** Bans in force, enforcer and source health: for the API and the dashboard. */
@@ -397,7 +399,8 @@ export class Daemon {
     });
     this.ownDecisions.add(stored.id);
     this.logDecision(stored);
-    this.observer.decisionsStored([stored], () => ({ knownGood: [] }));
+    // The kernel guard sees only packet rates: a trunk or a known-good phone behind it can trip it, and that alerts.
+    this.observer.decisionsStored([stored], (ip) => this.banLookup(ip));
   }
 
   private logDecision(d: Decision): void {

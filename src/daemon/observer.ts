@@ -8,6 +8,19 @@ import type { Metrics } from '../metrics/index.js';
 import type { Decision } from '../store/types.js';
 
 type SourceHealth = HealthReport['sources'][number];
+type BanLookup = (ip: string) => { knownGood: string[]; trunk?: string };
+
+/**
+ * Whether a ban hits a customer: what the policy found about the offending address when it decided (a prefix ban
+ * covers more than its network address), and what the lookup knows about an exact target now.
+ */
+function banContext(decision: Decision, lookup: BanLookup): { knownGood: string[]; trunk?: string } {
+  const step = (check: string) => decision.policy.find((p) => p.check === check)?.subjects ?? [];
+  const exact = decision.target.includes('/') ? { knownGood: [] } : lookup(decision.target);
+  const knownGood = [...new Set([...step('known-good'), ...exact.knownGood])];
+  const trunk = step('trunk')[0] ?? exact.trunk;
+  return { knownGood, ...(trunk ? { trunk } : {}) };
+}
 
 /**
  * What the daemon tells the outside about itself: metrics, alerts and the health report of the API. The daemon
@@ -59,13 +72,12 @@ export class DaemonObserver {
   }
 
   /** Stored decisions: counted, and those that ban a known-good or customer address, or report a misconfigured device, alert. */
-  decisionsStored(decisions: readonly Decision[], context: (ip: string) => { knownGood: string[]; trunk?: string }): void {
+  decisionsStored(decisions: readonly Decision[], context: BanLookup): void {
     const { metrics, alerter } = this.options;
     for (const decision of decisions) {
       metrics?.decisionMade(decision);
       if (!alerter || decision.targetType !== 'ip') continue;
-      const ip = decision.target.split('/')[0]!;
-      const alert = decision.action === 'ban' ? alertForBan(decision, context(ip)) : alertForMisconfiguredDevice(decision);
+      const alert = decision.action === 'ban' ? alertForBan(decision, banContext(decision, context)) : alertForMisconfiguredDevice(decision);
       if (alert) alerter.send(alert);
     }
   }

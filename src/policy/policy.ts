@@ -98,8 +98,8 @@ export class Policy {
       result: 'pass',
       detail: spoofable ? 'spoofable (single UDP requests); allowed for this rule' : 'verified (the source completed a handshake or challenge)',
     });
-    if (trunk) steps.push({ check: 'trunk', result: 'info', detail: `trunk/customer address (${trunk}), banned on verified evidence` });
-    if (good.length > 0) steps.push({ check: 'known-good', result: 'info', detail: `failures for other accounts than ${good.join(', ')}` });
+    if (trunk) steps.push({ check: 'trunk', result: 'info', detail: `trunk/customer address (${trunk}), banned on verified evidence`, subjects: [trunk] });
+    if (good.length > 0) steps.push({ check: 'known-good', result: 'info', detail: `failures for other accounts than ${good.join(', ')}`, subjects: good });
 
     if (spoofable && !this.budget.take(now)) {
       if (now - this.budgetAlertedAt >= this.options.budget.spoofable.per) {

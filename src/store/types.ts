@@ -9,6 +9,8 @@ export interface PolicyStep {
   /** `pass` lets the ban go on; `block` stopped it; `info` only records a fact. */
   result: 'pass' | 'block' | 'info';
   detail: string;
+  /** What the step found, as data: the trunk-list entry (`trunk`), the known-good accounts (`known-good`). */
+  subjects?: string[];
 }
 
 export type DecisionAction = 'ban' | 'report';
