@@ -46,9 +46,11 @@ export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
     logger: false, bodyLimit: 64 * 1024, trustProxy: api.trustProxy, return503OnClosing: true,
     // The route schemas set the real limits (an account name is up to 128 characters); the router's own limit
     // only stops absurd paths, and it and an undecodable URL answer in the API's error format, not fastify's.
+    // These answers skip the hooks, so they set the security headers themselves.
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
-      void reply.status(400).send({ error: 'bad-request', message: `params: ${error.message}`, path: 'params' });
+      void reply.status(400).headers({ ...SECURITY_HEADERS, 'cache-control': 'no-store' })
+        .send({ error: 'bad-request', message: `params: ${error.message}`, path: 'params' });
     },
   });
   const state: ApiState = { sessions: new Sessions(api.sessionTtl), limiter: new FailureLimiter(api.failedAuth.max, api.failedAuth.per) };
