@@ -198,7 +198,7 @@ describe('alerts through the real daemon, against a real SMTP server and webhook
       assert.deepEqual(await openBans(h), []);
       assert.equal(h.smtp.mails.length, 1, `one mail: ${h.smtp.mails.map((m) => m.subject).join(', ')}`);
       const mail = h.smtp.mails[0]!;
-      assert.equal(mail.subject, '[sipwarden] misconfigured device at 198.51.100.77');
+      assert.equal(mail.subject, '[sipwarden] misconfigured device at 198.51.100.77 (account 1001)');
       assert.match(mail.headers, /^X-Sipwarden-Kind: misconfigured-device$/m);
       assert.ok(mail.text.includes('It was not banned; fix the device.'), mail.text);
       assert.ok(mail.text.includes('reason: misconfigured device: 5 failures for 1001; not banned'), `names the account: ${mail.text}`);

@@ -54,12 +54,14 @@ export function alertForBan(decision: Decision, context: BanContext): Alert | un
 /** A `report` decision for failures from a known-good pair (policy.decideKnownGood); undefined otherwise. */
 export function alertForMisconfiguredDevice(decision: Decision): Alert | undefined {
   if (decision.action !== 'report' || !decision.reason.startsWith('misconfigured device')) return undefined;
+  const account = decision.policy.find((p) => p.check === 'known-good')?.subjects?.[0];
+  const named = account === undefined ? 'an account' : `account ${account}`;
   return {
     kind: 'misconfigured-device',
     severity: 'warning',
     at: decision.at,
-    subject: `misconfigured device at ${decision.target}`,
-    what: `${decision.target} keeps failing to authenticate for an account that logged in from there recently: most likely a phone with an old password, or one of several phones behind a NAT. It was not banned; fix the device.`,
+    subject: `misconfigured device at ${decision.target}${account === undefined ? '' : ` (account ${account})`}`,
+    what: `${decision.target} keeps failing to authenticate for ${named}, which logged in from there recently: most likely a phone with an old password, or one of several phones behind a NAT. It was not banned; fix the device.`,
     evidence: [
       `reason: ${decision.reason}`,
       ...(decision.rule !== undefined ? [`rule: ${decision.rule}`] : []),

@@ -149,7 +149,7 @@ export class Policy {
         lastEventAt: finding.at, dryRun: false,
         policy: [
           { check: 'rule', result: 'info', detail: `${finding.rule.name} threshold ${finding.rule.threshold} reached` },
-          { check: 'known-good', result: 'block', detail },
+          { check: 'known-good', result: 'block', detail, subjects: [account] },
         ],
         ...(this.options.sensor ? { sensor: this.options.sensor } : {}),
       },
