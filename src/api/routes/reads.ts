@@ -11,9 +11,11 @@ const BUCKETS = [MINUTE, 5 * MINUTE, 15 * MINUTE, 60 * MINUTE, 3 * 60 * MINUTE, 
 /** Addresses the country tally looks at: the busiest ones carry the picture. */
 const COUNTRY_SOURCES = 1000;
 const KNOWN_GOOD_CHECK = 5000;
+const STATS_CACHE_MS = 5000;
 
 /** Reads: health, explain, events, stats, incidents, audit, metrics. */
 export function readRoutes(): Route[] {
+  const statsCache = new Map<string, { at: number; value: unknown }>();
   return [
     route({
       method: 'GET', url: '/healthz', role: null, tag: 'health', raw: true, summary: 'Liveness: ok, or degraded (503) when the enforcer is failing; no token needed',
@@ -60,7 +62,15 @@ export function readRoutes(): Route[] {
       method: 'GET', url: '/api/v1/stats', role: 'viewer', tag: 'stats', query: statsQuery,
       summary: 'Dashboard counts: events over time by kind, by source, rule and country, top sources and accounts, bans of known-good addresses',
       async handle({ query }, ctx) {
-        return stats(ctx, parseDuration(query.since), query.bucket === undefined ? undefined : parseDuration(query.bucket));
+        // A day of a flood is a million events and takes the store a second or two to count: dashboards open on
+        // several screens share one answer for a few seconds instead of each asking again.
+        const key = `${query.since}|${query.bucket ?? ''}`;
+        const cached = statsCache.get(key);
+        if (cached && ctx.now - cached.at < STATS_CACHE_MS) return cached.value;
+        const value = await stats(ctx, parseDuration(query.since), query.bucket === undefined ? undefined : parseDuration(query.bucket));
+        if (statsCache.size > 20) statsCache.clear();
+        statsCache.set(key, { at: ctx.now, value });
+        return value;
       },
     }),
     route({
