@@ -199,6 +199,40 @@ const rule = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http:// or https:// URL');
+const feedId = name.describe('names the feed in sets, status and alerts');
+
+const apibanFeed = z.strictObject({
+  id: feedId,
+  type: z.literal('apiban'),
+  key: z.string().min(8).max(200).describe('the APIBAN key; write ${APIBAN_KEY} to keep it out of the file'),
+  version: z.union([z.literal(1), z.literal(2)]).default(2).describe('1: GET /api/{key}/banned/{id}; 2: POST /api/get with a bearer token'),
+  url: httpUrl.default('https://apiban.org/api').describe('base URL (another sipwarden\'s publisher works too)'),
+  set: z.enum(['sip', 'http', 'all']).default('sip').describe('v2: which APIBAN set to read'),
+  interval: duration('5m').describe('how often to ask for new entries (APIBAN allows 11 requests per 2 minutes per key)'),
+  timeout: duration('7d').describe('each entry is dropped for this long in the kernel, renewed when APIBAN lists it again'),
+});
+
+const listFeed = z
+  .strictObject({
+    id: feedId,
+    type: z.literal('list'),
+    url: httpUrl.optional().describe('a plain list: one IPv4/IPv6 address or prefix per line, # comments (VoIPBL format)'),
+    path: z.string().min(1).optional().describe('the same format from a local file'),
+    interval: duration('4h').describe('how often the list is read again and swapped in atomically'),
+  })
+  .refine((f) => (f.url === undefined) !== (f.path === undefined), { message: 'a list feed needs exactly one of url and path' });
+
+const feed = z.discriminatedUnion('type', [apibanFeed, listFeed]);
+
+const publishKey = z.strictObject({
+  key: z.string().min(16).max(200).describe('the key clients put in the URL (v1) or send as a bearer token (v2); write ${PUBLISH_KEY}'),
+  name: name.optional().describe('who uses the key, for logs'),
+  rules: z.array(name).min(1).optional().describe('only decisions of these rules (default: every rule; manual bans are never published)'),
+  evidence: z.enum(['any', 'verified']).default('verified').describe('verified: only bans whose evidence proves the source'),
+  minHits: z.number().int().min(1).default(1).describe('only bans made on at least this many events'),
+});
+
 export const DEFAULT_RULES: Record<string, z.input<typeof rule>> = {
   bruteforce: { on: ['auth-failure', 'unknown-account', 'acl-denied'], key: 'ip', threshold: 5, window: '1m', ban: '1h' },
   enumeration: { on: ['unknown-account'], key: 'ip', distinct: 'account', threshold: 3, window: '5m', ban: '24h' },
@@ -337,6 +371,16 @@ export const configSchema = z.strictObject({
     })
     .optional()
     .describe('local geo/ASN databases (MaxMind .mmdb or CSV ranges, told apart by content); nothing is looked up over the network'),
+  feeds: z
+    .array(feed)
+    .default([])
+    .describe('blocklists dropped in the kernel in sets of their own: APIBAN (v1 or v2) and plain lists of addresses and prefixes'),
+  publish: z
+    .strictObject({
+      keys: z.array(publishKey).min(1).describe('who may read the feed, each with its own filters'),
+    })
+    .optional()
+    .describe('serve our own decisions as an APIBAN-compatible feed (/api/{key}/banned/{id}, /api/{key}/check/{ip}, POST /api/get) and a plain list, on the api listener'),
   api: z
     .strictObject({
       listen: hostPort.default('127.0.0.1:8088').describe('where the HTTP API and the web console listen; loopback unless a TLS proxy is in front'),
@@ -411,6 +455,10 @@ export type JournaldSourceConfig = z.output<typeof journaldSource>;
 export type HepSourceConfig = z.output<typeof hepSource>;
 export type HoneypotSourceConfig = z.output<typeof honeypotSource>;
 export type CustomFormatConfig = z.output<typeof customFormat>;
+export type FeedConfig = z.output<typeof feed>;
+export type ApibanFeedConfig = z.output<typeof apibanFeed>;
+export type ListFeedConfig = z.output<typeof listFeed>;
+export type PublishKeyConfig = z.output<typeof publishKey>;
 
 export function configJsonSchema(): unknown {
   return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });

@@ -58,4 +58,32 @@ export interface Enforcer {
   close(): Promise<void>;
   /** Backends whose kernel can ban by itself report those bans here until `signal` aborts. */
   watchKernelBans?(onBan: (ban: KernelBan) => void, signal: AbortSignal): Promise<void>;
+  /** Intelligence feeds in sets of their own; backends without feed sets leave these out (feeds then only log). */
+  feeds?: FeedSets;
+}
+
+/** One update of a feed's kernel set. The caller has already removed allowlisted entries. */
+export type FeedUpdate =
+  /** The whole list, swapped in atomically: no moment where the old entries are gone and the new are not in. */
+  | { feed: string; mode: 'replace'; entries: readonly string[] }
+  /** More entries, each with its own in-kernel timeout (APIBAN: 7 days), merged with what is there. */
+  | { feed: string; mode: 'add'; entries: readonly string[]; timeoutMs: number };
+
+/**
+ * Kernel sets for intelligence feeds (APIBAN, plain lists), separate from the ban sets and dropped the same way.
+ *
+ * Contract (enforcers/feed-contract.ts):
+ * - `apply` creates the feed's sets on first use; `replace` is atomic (one nft transaction, or ipset swap);
+ *   `add` extends the timeout of entries already there.
+ * - `check` tells, at a cost that does not grow with the feed's size, whether each feed's sets still exist and
+ *   still hold their entries (a flushed set counts as lost). The caller reloads a lost feed in full.
+ * - `size` is the number of entries the enforcer last loaded (not a kernel listing).
+ * - `remove` deletes a feed's sets (a feed taken out of the config).
+ * - Feed entries never override the allowlist: allowed sources are accepted before any feed set is consulted.
+ */
+export interface FeedSets {
+  apply(update: FeedUpdate): Promise<void>;
+  check(): Promise<{ feed: string; ok: boolean; detail: string }[]>;
+  size(feed: string): number;
+  remove(feed: string): Promise<void>;
 }

@@ -71,6 +71,18 @@ export function consoleContract(store: () => Store, decision: (over: Partial<New
     });
   });
 
+  describe('feed state', () => {
+    it('saves and replaces the state of each feed, listed by id', async () => {
+      await store().saveFeedState({ id: 'voipbl', entries: 10, overridden: 1, syncedAt: T0, attemptedAt: T0 });
+      await store().saveFeedState({ id: 'apiban', cursor: '1700000001', entries: 250, overridden: 0, error: 'HTTP 429', errorAt: T0 + 5, syncedAt: T0 });
+      await store().saveFeedState({ id: 'voipbl', entries: 12, overridden: 2, syncedAt: T0 + 9, attemptedAt: T0 + 9 });
+      assert.deepEqual(await store().feedStates(), [
+        { id: 'apiban', cursor: '1700000001', entries: 250, overridden: 0, error: 'HTTP 429', errorAt: T0 + 5, syncedAt: T0 },
+        { id: 'voipbl', entries: 12, overridden: 2, syncedAt: T0 + 9, attemptedAt: T0 + 9 },
+      ]);
+    });
+  });
+
   describe('API tokens', () => {
     it('stores by hash, finds by hash, touches, lists and revokes once; live names are unique', async () => {
       const t = await store().addToken({ name: 'alice', role: 'operator', hash: 'a'.repeat(64), createdAt: T0, createdBy: 'root@pbx1' });

@@ -109,6 +109,24 @@ export interface StoredAuditEntry extends AuditEntry {
   id: number;
 }
 
+/** Where an intelligence feed stands: `sipwarden feeds status`, the console and the next sync read it. */
+export interface FeedState {
+  id: string;
+  /** APIBAN: the ID to ask from next (absent: from the start). */
+  cursor?: string;
+  /** The last sync that succeeded. */
+  syncedAt?: number;
+  /** The last sync tried, successful or not. */
+  attemptedAt?: number;
+  /** Entries in the kernel after the last successful sync. */
+  entries: number;
+  /** Entries left out because the allowlist covers them. */
+  overridden: number;
+  /** The last error, cleared by the next success. */
+  error?: string;
+  errorAt?: number;
+}
+
 /** Event counts of a period, for the dashboard. */
 export interface EventStats {
   /** Per bucket (start time, oldest first) and kind. */
@@ -361,6 +379,10 @@ export interface Store {
   auditLog(query: { target?: string; since?: number; limit?: number }): Promise<StoredAuditEntry[]>;
   /** Event counts over [since, until) in buckets of `bucketMs`, and the `top` (default 10) sources and accounts. */
   eventStats(query: { since: number; until: number; bucketMs: number; top?: number }): Promise<EventStats>;
+
+  feedStates(): Promise<FeedState[]>;
+  /** Inserts or replaces the state of one feed. */
+  saveFeedState(state: FeedState): Promise<void>;
 
   /** Stores a token by the SHA-256 (hex) of its secret. Names are unique among tokens not revoked. */
   addToken(token: { name: string; role: Role; hash: string; createdAt: number; createdBy: string }): Promise<ApiToken>;

@@ -203,6 +203,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'intelligence feed state',
+    up(db) {
+      db.exec(`
+        CREATE TABLE feed_state (
+          id TEXT PRIMARY KEY,
+          body TEXT NOT NULL      -- the FeedState, JSON
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

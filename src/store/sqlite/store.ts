@@ -7,6 +7,7 @@ import type {
   AuditEntry,
   DecisionQuery,
   EventStats,
+  FeedState,
   Role,
   StoredAuditEntry,
   Decision,
@@ -285,6 +286,18 @@ export class SqliteStore implements Store {
 
   async eventStats(query: { since: number; until: number; bucketMs: number; top?: number }): Promise<EventStats> {
     return this.guard('eventStats', () => this.console.eventStats(query));
+  }
+
+  async feedStates(): Promise<FeedState[]> {
+    return this.guard('feedStates', () =>
+      (this.stmt('SELECT body FROM feed_state ORDER BY id').all() as { body: string }[]).map((row) => JSON.parse(row.body) as FeedState),
+    );
+  }
+
+  async saveFeedState(state: FeedState): Promise<void> {
+    this.guard('saveFeedState', () =>
+      this.stmt('INSERT INTO feed_state (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body').run(state.id, JSON.stringify(state)),
+    );
   }
 
   async addToken(token: { name: string; role: Role; hash: string; createdAt: number; createdBy: string }): Promise<ApiToken> {
