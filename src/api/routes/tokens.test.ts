@@ -34,6 +34,9 @@ describe('tokens', () => {
     assert.equal(revoked.json.token.revokedAt, T0 + 1000);
     const after = await h.call('GET', '/api/v1/tokens', admin());
     assert.equal(after.json.tokens.find((t: { id: number }) => t.id === made.json.id).revokedAt, T0 + 1000);
+    h.clock.advance(1000);
+    const again = await h.call('DELETE', `/api/v1/tokens/${made.json.id}`, admin());
+    assert.equal(again.status, 409, 'a second revoke changes nothing');
 
     const audit = (await h.store.auditLog({})).filter((a) => a.action.startsWith('token-'));
     assert.deepEqual(audit.map((a) => [a.at, a.actor, a.action, a.target, a.reason, a.detail]), [

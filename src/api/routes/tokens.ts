@@ -32,6 +32,8 @@ export function tokenRoutes(): Route[] {
       async handle({ params }, { deps, principal, now, state }) {
         const revoked = await deps.store.revokeToken(params.id, now);
         if (!revoked) throw notFound(`token ${params.id}`);
+        // The store keeps the first revocation; a second one changed nothing and is not audited again.
+        if (revoked.revokedAt !== now) throw new ApiError(409, 'conflict', `token ${params.id} was already revoked`);
         state.sessions.closeToken(revoked.id);
         await deps.store.audit({ at: now, actor: principal!.actor, action: 'token-revoke', target: `token:${revoked.name}`, reason: 'revoked through the API', detail: `token ${revoked.id}` });
         return { token: revoked };
