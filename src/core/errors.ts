@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   SW_ERR_STORE_MIGRATION: 'store migration failed',
   SW_ERR_SOURCE: 'source failure',
   SW_ERR_ENFORCER: 'enforcer failure',
+  SW_ERR_FEED: 'intelligence feed failure',
   SW_ERR_NOT_FOUND: 'not found',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
