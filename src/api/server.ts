@@ -9,6 +9,7 @@ import { readRoutes } from './routes/reads.js';
 import { sessionRoutes } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { streamRoutes, DecisionWatch } from './routes/stream.js';
+import { publishRoutes } from './routes/publish.js';
 import { openapiRoute } from './openapi.js';
 import { consolePath, loadConsole, type ConsoleFiles } from './static.js';
 
@@ -35,7 +36,7 @@ const TOUCH_MS = 60_000;
 
 /** Every route; `watch` is absent when only the table is wanted (the OpenAPI document of `sipwarden api openapi`). */
 export function allRoutes(watch?: DecisionWatch): Route[] {
-  return [...sessionRoutes(), ...decisionRoutes(), ...readRoutes(), ...tokenRoutes(), ...streamRoutes(watch), openapiRoute(() => allRoutes(watch))];
+  return [...sessionRoutes(), ...decisionRoutes(), ...readRoutes(), ...tokenRoutes(), ...streamRoutes(watch), ...publishRoutes(), openapiRoute(() => allRoutes(watch))];
 }
 
 /** Starts the HTTP API (and the console, when built and enabled). Throws SW_ERR_CONFIG when it cannot listen. */
