@@ -1,26 +1,44 @@
 import { appendFileSync } from 'node:fs';
 import { cidrContains, parseCidr, type Cidr } from '../../core/ip.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { swError } from '../../core/errors.js';
 import type { BanEntry, BanState, EnforcementChange, Enforcer, VerifyResult } from '../types.js';
+import { DryRunFeedSets } from './feeds.js';
+
+export { DryRunFeedSets } from './feeds.js';
 
 export interface JournalEntry {
   at: number;
-  op: 'ban' | 'unban' | 'reconcile';
+  op: 'ban' | 'unban' | 'reconcile' | 'feed';
   target?: string;
   expiresAt?: number | null;
   count?: number;
+  /** op 'feed': which feed, and replace, add or remove. */
+  feed?: string;
+  mode?: string;
+}
+
+export interface DryRunOptions {
+  /** Runs feed entry timeouts (default: the system clock). */
+  clock?: Clock;
+  /** Sources that feeds never drop, as the kernel backends' allow sets. */
+  allow?: readonly string[];
 }
 
 /**
  * Records what it would do instead of touching the kernel: an in-memory ban table with expiry (so `lookup`
- * answers like a kernel set would) and a journal, optionally appended to an NDJSON file.
+ * answers like a kernel set would), in-memory feed sets, and a journal, optionally appended to an NDJSON file.
  */
 export class DryRunEnforcer implements Enforcer {
   readonly name = 'dry-run';
   readonly journal: JournalEntry[] = [];
+  readonly feeds: DryRunFeedSets;
   private readonly bans = new Map<string, { cidr: Cidr; expiresAt: number | null }>();
 
-  constructor(private readonly journalPath?: string, private readonly journalLimit = 10_000) {}
+  constructor(private readonly journalPath?: string, private readonly journalLimit = 10_000, options: DryRunOptions = {}) {
+    const clock = options.clock ?? systemClock;
+    this.feeds = new DryRunFeedSets(clock, options.allow ?? [], (update) => this.record({ at: clock.now(), op: 'feed', ...update }));
+  }
 
   async init(): Promise<void> {}
 
@@ -67,6 +85,7 @@ export class DryRunEnforcer implements Enforcer {
 
   async uninstall(): Promise<void> {
     this.bans.clear();
+    this.feeds.clear();
   }
 
   async close(): Promise<void> {}
