@@ -59,5 +59,6 @@ export function fetchFailure(error: unknown): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timed out or aborted';
   const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
   if (cause?.code) return cause.code;
+  if (cause?.message) return cause.message;
   return error instanceof Error ? error.message : String(error);
 }
