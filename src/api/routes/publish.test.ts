@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { configSchema } from '../../config/schema.js';
+import { ManualClock } from '../../core/clock.js';
+import { createLogger } from '../../core/logger.js';
+import { openSqliteStore } from '../../store/sqlite/index.js';
+import { startApiServer } from '../server.js';
 import { sampleDecision } from '../../store/contract.js';
 import type { Decision, NewDecision } from '../../store/types.js';
-import { HOUR, MINUTE, T0, startHarness, type Harness } from '../harness.test.js';
+import { HOUR, MINUTE, T0, healthReport, request, startHarness, type Harness } from '../harness.test.js';
 
 const PARTNERS = 'partners-key-0123456789';
 const HONEYPOT = 'honeypot-key-0123456789';
@@ -162,5 +171,36 @@ describe('API publish: failed keys and lockout', () => {
     h.clock.advance(MINUTE);
     const open = await h.call('GET', `/api/${PARTNERS}/banned/100`);
     assert.deepEqual([open.status, open.json.ipaddress], [200, ['203.0.113.7']]);
+  });
+});
+
+describe('API publish: keys stay out of the log', () => {
+  it('a wrong key is logged with the client address only; a right one not at all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-publish-log-'));
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+    const config = configSchema.parse({
+      node: 'pub', store: { sqlite: join(dir, 'sw.db') }, enforce: { backend: 'dry-run' }, ...publish,
+      api: { listen: '127.0.0.1:0' },
+    });
+    const store = openSqliteStore(join(dir, 'sw.db'));
+    const server = await startApiServer({ config, store, clock: new ManualClock(T0), logger: createLogger('trace', 'pub', stream), health: () => healthReport() });
+    try {
+      const url = `http://127.0.0.1:${server.address.port}`;
+      const guess = 'guessed-key-0123456789';
+      assert.equal((await request(url, 'GET', `/api/${guess}/banned/100`)).status, 403);
+      assert.equal((await request(url, 'POST', '/api/get', { token: guess, body: { id: '100' } })).status, 403);
+      assert.equal((await request(url, 'GET', `/api/${PARTNERS}/banned/100`)).status, 400);
+      assert.equal((await request(url, 'GET', `/ipset/${HONEYPOT}/list`)).status, 200);
+      await new Promise((resolve) => setImmediate(resolve));
+      const log = lines.join('');
+      assert.equal((log.match(/publish feed request with an unknown key/g) ?? []).length, 2, log);
+      for (const secret of [guess, PARTNERS, HONEYPOT]) assert.ok(!log.includes(secret), `${secret} is not in the log`);
+    } finally {
+      await server.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
