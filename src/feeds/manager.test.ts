@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import type { ApibanFeedConfig, ListFeedConfig } from '../config/schema.js';
 import { ManualClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
-import type { FeedSets, FeedUpdate } from '../enforcers/types.js';
+import { DryRunEnforcer } from '../enforcers/dry-run/index.js';
 import { AddressList } from '../policy/address-list.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
@@ -18,40 +18,6 @@ const KEY = 'manager-key-7f3a9c';
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'sw-feed-manager-'));
 const addresses = (n: number, base = 0): string[] => Array.from({ length: n }, (_, i) => `198.51.${(base + i) >> 8}.${(base + i) & 255}`);
-
-/**
- * Feed sets kept in memory with the FeedSets contract: replace swaps, add merges with a timeout, check reports a
- * flushed (empty but loaded) set as lost. `flush` does what `nft flush set` would do behind the daemon's back.
- */
-class MemoryFeedSets implements FeedSets {
-  readonly updates: FeedUpdate[] = [];
-  readonly sets = new Map<string, Map<string, number | null>>();
-  private readonly loaded = new Map<string, number>();
-
-  async apply(update: FeedUpdate): Promise<void> {
-    this.updates.push(update);
-    const set = update.mode === 'replace' ? new Map<string, number | null>() : (this.sets.get(update.feed) ?? new Map<string, number | null>());
-    for (const entry of update.entries) set.set(entry, update.mode === 'add' ? update.timeoutMs : null);
-    this.sets.set(update.feed, set);
-    this.loaded.set(update.feed, set.size);
-  }
-  async check(): Promise<{ feed: string; ok: boolean; detail: string }[]> {
-    return [...this.loaded].map(([feed, size]) => {
-      const ok = size === 0 || (this.sets.get(feed)?.size ?? 0) > 0;
-      return { feed, ok, detail: ok ? 'present' : 'flushed' };
-    });
-  }
-  size(feed: string): number {
-    return this.loaded.get(feed) ?? 0;
-  }
-  async remove(feed: string): Promise<void> {
-    this.sets.delete(feed);
-    this.loaded.delete(feed);
-  }
-  flush(feed: string): void {
-    this.sets.get(feed)?.clear();
-  }
-}
 
 const logLines: string[] = [];
 const logger = createLogger('debug', undefined, new Writable({ write: (chunk: Buffer, _enc, done) => (logLines.push(chunk.toString()), done()) }));
@@ -75,15 +41,18 @@ const apiban = (server: ApibanReplayServer, version: 1 | 2 = 2): ApibanFeedConfi
 const listFeed = (path: string): ListFeedConfig => ({ id: 'own', type: 'list', path, interval: 4 * 3_600_000 });
 
 let stores = 0;
-function manager(options: Partial<FeedManagerOptions> & Pick<FeedManagerOptions, 'feeds'>, store?: Store): { feeds: FeedManager; store: Store; sets: MemoryFeedSets } {
+/** A manager on a fresh SQLite store (or `store`) whose enforcer is the dry-run one: its feed sets run on `clock`. */
+function manager(options: Partial<FeedManagerOptions> & Pick<FeedManagerOptions, 'feeds'>, store?: Store): { feeds: FeedManager; store: Store; enforcer: DryRunEnforcer; clock: ManualClock } {
   const db = store ?? openSqliteStore(join(dir, `store-${++stores}.db`));
-  const sets = new MemoryFeedSets();
-  const feeds = new FeedManager({ store: db, enforcer: { feeds: sets }, allow: new AddressList('allow', ['198.51.0.7', '192.0.2.0/24', '10.0.0.0/8']), logger, clock: new ManualClock(1_000_000), ...options });
-  return { feeds, store: db, sets };
+  const clock = new ManualClock(1_000_000);
+  const enforcer = new DryRunEnforcer(undefined, 10_000, { clock });
+  const feeds = new FeedManager({ store: db, enforcer, allow: new AddressList('allow', ['198.51.0.7', '192.0.2.0/24', '10.0.0.0/8']), logger, clock, ...options });
+  return { feeds, store: db, enforcer, clock };
 }
+const feedOps = (enforcer: DryRunEnforcer) => enforcer.journal.filter((j) => j.op === 'feed').map((j) => `${j.mode} ${j.feed} ${j.count}`);
 
-async function until(probe: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !probe(); waited += 10) {
+async function until(probe: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let waited = 0; !(await probe()); waited += 10) {
     if (waited > 5000) assert.fail(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -93,9 +62,10 @@ describe('FeedManager', () => {
   it('a list feed: allowlisted entries are overridden and counted, the rest replaced atomically, state saved', async () => {
     const path = join(dir, 'own.txt');
     writeFileSync(path, '# ours\n203.0.113.1\n198.51.0.7\n192.0.2.128/25\n10.0.0.0/8\n192.0.0.0/16 # contains an allowed /24: kept\nnot-an-ip\n');
-    const { feeds, store, sets } = manager({ feeds: [listFeed(path)] });
+    const { feeds, store, enforcer } = manager({ feeds: [listFeed(path)] });
     const [state] = await feeds.syncNow();
-    assert.deepEqual(sets.updates, [{ feed: 'own', mode: 'replace', entries: ['203.0.113.1', '192.0.0.0/16'] }]);
+    assert.deepEqual(feedOps(enforcer), ['replace own 2']);
+    assert.deepEqual(['203.0.113.1', '198.51.0.7', '192.0.2.130', '10.1.2.3', '192.0.77.1'].map((ip) => enforcer.feeds.drops(ip)), ['own', null, 'own', null, 'own']);
     assert.deepEqual(state, { id: 'own', entries: 2, overridden: 3, attemptedAt: 1_000_000, syncedAt: 1_000_000 });
     assert.deepEqual(await store.feedStates(), [state]);
     assert.deepEqual(feeds.status(), [state]);
@@ -109,29 +79,33 @@ describe('FeedManager', () => {
     assert.equal(state?.cursor, '1700000299');
     assert.equal(state?.entries, 299, 'the allowlisted 198.51.0.7 is left out');
     assert.equal(state?.overridden, 1);
-    assert.ok(first.sets.updates.every((u) => u.mode === 'add' && u.timeoutMs === 7 * DAY));
+    assert.deepEqual(feedOps(first.enforcer), ['add apiban 299']);
+    first.clock.advance(7 * DAY - 1);
+    assert.equal(first.enforcer.feeds.drops('198.51.0.8'), 'apiban', 'still dropped just before 7 days');
+    first.clock.advance(1);
+    assert.equal(first.enforcer.feeds.drops('198.51.0.8'), null, 'the in-kernel timeout is the feed timeout');
     server.add(...addresses(3, 300));
     const before = server.requests.length;
     // A restart: a new manager on the same store, its kernel set still in place.
     const again = manager({ feeds: [apiban(server)] }, first.store);
-    await again.sets.apply({ feed: 'apiban', mode: 'add', entries: [...(first.sets.sets.get('apiban')?.keys() ?? [])], timeoutMs: 7 * DAY });
+    await again.enforcer.feeds.apply({ feed: 'apiban', mode: 'add', entries: addresses(299, 1).filter((ip) => ip !== '198.51.0.7'), timeoutMs: DAY });
     const stop = new AbortController();
     stops.push(stop);
     await again.feeds.start(stop.signal);
     assert.deepEqual(server.requests.slice(before).map((r) => (r.body as { id: string }).id), ['1700000299', '1700000302']);
-    assert.deepEqual(again.feeds.status()[0], { id: 'apiban', cursor: '1700000302', entries: 302, overridden: 1, attemptedAt: 1_000_000, syncedAt: 1_000_000 });
+    assert.deepEqual(again.feeds.status()[0], { id: 'apiban', cursor: '1700000302', entries: 301, overridden: 1, attemptedAt: 1_000_000, syncedAt: 1_000_000 });
     stop.abort();
   });
 
   it('on start, a feed whose kernel set is missing is read from the start, whatever cursor the store has', async () => {
     const server = await replay(addresses(10));
-    const { feeds, store, sets } = manager({ feeds: [apiban(server, 1)] });
+    const { feeds, store, enforcer } = manager({ feeds: [apiban(server, 1)] });
     await store.saveFeedState({ id: 'apiban', cursor: '1700000009', entries: 9, overridden: 1, syncedAt: 1 });
     const stop = new AbortController();
     stops.push(stop);
     await feeds.start(stop.signal);
     assert.equal(server.requests[0]?.path, '/api/{key}/banned');
-    assert.equal(sets.sets.get('apiban')?.size, 9);
+    assert.equal(enforcer.feeds.size('apiban'), 9);
     stop.abort();
   });
 
@@ -139,15 +113,20 @@ describe('FeedManager', () => {
     const server = await replay(addresses(20, 100));
     const path = join(dir, 'flush.txt');
     writeFileSync(path, '203.0.113.0/24\n');
-    const { feeds, sets } = manager({ feeds: [apiban(server), listFeed(path)], checkIntervalMs: 20 });
+    const { feeds, enforcer } = manager({ feeds: [apiban(server), listFeed(path)], checkIntervalMs: 20 });
     const stop = new AbortController();
     stops.push(stop);
     await feeds.start(stop.signal);
     const requests = server.requests.length;
-    sets.flush('apiban');
-    sets.flush('own');
-    await until(() => sets.sets.get('apiban')?.size === 20 && sets.sets.get('own')?.size === 1, 'both sets reloaded');
+    enforcer.feeds.lose('apiban');
+    enforcer.feeds.lose('own');
+    assert.equal(enforcer.feeds.drops('198.51.0.110'), null, 'the lost set drops nothing');
+    await until(() => enforcer.feeds.drops('198.51.0.110') === 'apiban' && enforcer.feeds.drops('203.0.113.9') === 'own', 'both sets reloaded');
     assert.equal((server.requests[requests]?.body as { id: string }).id, '100', 'APIBAN read again from the start');
+    await until(async () => (await enforcer.feeds.check()).every((c) => c.ok), 'the check to pass again');
+    const reloads = server.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(server.requests.length, reloads, 'a healed set is not reloaded again');
     stop.abort();
   });
 

@@ -45,6 +45,8 @@ interface FeedRun {
   /** Syncs of one feed run one after another. */
   queue: Promise<unknown>;
   busy: boolean;
+  /** The kernel set was lost (or missing at start): syncs read from the start until one reloads it. */
+  needsFull: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -64,7 +66,7 @@ export class FeedManager {
 
   constructor(private readonly options: FeedManagerOptions) {
     for (const config of options.feeds) {
-      this.runs.set(config.id, { config, state: { id: config.id, entries: 0, overridden: 0 }, failures: 0, down: false, queue: Promise.resolve(), busy: false });
+      this.runs.set(config.id, { config, state: { id: config.id, entries: 0, overridden: 0 }, failures: 0, down: false, queue: Promise.resolve(), busy: false, needsFull: false });
     }
   }
 
@@ -86,7 +88,8 @@ export class FeedManager {
       clearInterval(check);
       for (const run of this.runs.values()) clearTimeout(run.timer);
     }, { once: true });
-    await Promise.all([...this.runs.values()].map((run) => this.enqueue(run, lost.has(run.config.id))));
+    for (const id of lost) (this.runs.get(id) as FeedRun).needsFull = true;
+    await Promise.all([...this.runs.values()].map((run) => this.enqueue(run, false)));
   }
 
   /** Syncs one feed, or all, now; `full` reads APIBAN from its start. Resolves with the states afterwards. */
@@ -104,7 +107,8 @@ export class FeedManager {
 
   /**
    * Asks the enforcer whether each feed's sets are still there and filled, and reloads a lost one in full.
-   * A feed not yet loaded by this process, failing (its retry is due anyway), or loaded empty is left alone.
+   * A feed not yet synced, already due for a full reload (a failing one retries with backoff), or loaded empty
+   * is left alone.
    */
   async check(): Promise<void> {
     const sets = this.options.enforcer.feeds;
@@ -112,8 +116,9 @@ export class FeedManager {
     const lost = await this.lostFeeds();
     for (const run of this.runs.values()) {
       const id = run.config.id;
-      if (!lost.has(id) || run.busy || run.failures > 0 || run.state.syncedAt === undefined || sets.size(id) === 0) continue;
+      if (!lost.has(id) || run.busy || run.needsFull || run.state.syncedAt === undefined || run.state.entries === 0) continue;
       this.options.logger.warn({ feed: id }, 'feed set lost (flushed or removed): reloading it in full');
+      run.needsFull = true;
       void this.enqueue(run, true);
     }
   }
@@ -149,10 +154,11 @@ export class FeedManager {
     run.busy = true;
     let outcome: SyncOutcome;
     try {
-      outcome = await syncFeed(run.config, run.state, full, this.context());
+      outcome = await syncFeed(run.config, run.state, full || run.needsFull, this.context());
     } finally {
       run.busy = false;
     }
+    if (outcome.reloaded) run.needsFull = false;
     const now = clock.now();
     const state: FeedState = { id, entries: outcome.entries, overridden: outcome.overridden, attemptedAt: now };
     if (outcome.cursor !== undefined) state.cursor = outcome.cursor;

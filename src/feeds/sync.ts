@@ -32,6 +32,8 @@ export interface SyncOutcome {
   rateLimited?: { retryAfterMs?: number };
   /** APIBAN: the page limit ended the sync before "no new bans"; continue soon. */
   more: boolean;
+  /** A full reload asked for was done (lists: always). */
+  reloaded: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function syncFeed(feed: FeedConfig, previous: FeedState, full: bool
     return feed.type === 'apiban' ? await syncApibanFeed(feed, previous, full, context) : await syncListFeed(feed, previous, context);
   } catch (error) {
     const secrets = feed.type === 'apiban' ? [feed.key] : [];
-    return { ...carried(previous), error: scrub(describeError(error), secrets), more: false };
+    return { ...carried(previous), error: scrub(describeError(error), secrets), more: false, reloaded: false };
   }
 }
 
@@ -59,6 +61,10 @@ async function syncApibanFeed(feed: ApibanFeedConfig, previous: FeedState, full:
   });
   const { kept, overridden } = splitAllowed(fetched.entries, context.allow);
   const { sets } = context;
+  // A lost set is healed by recreating it (an add alone would leave it flushed in the enforcer's eyes), and only
+  // once the server answered, so an outage does not turn a damaged set into none.
+  const reloaded = full && (fetched.pages > 0 || fetched.complete);
+  if (sets && reloaded) await context.kernel(() => sets.remove(feed.id));
   // The cursor moves only after the kernel took the entries: a failed apply fetches them again next time.
   if (sets && kept.length > 0) await context.kernel(() => sets.apply({ feed: feed.id, mode: 'add', entries: kept, timeoutMs: feed.timeout }));
   if (fetched.garbage > 0) context.logger.warn({ feed: feed.id, dropped: fetched.garbage }, 'APIBAN served items that are not addresses; dropped');
@@ -69,6 +75,7 @@ async function syncApibanFeed(feed: ApibanFeedConfig, previous: FeedState, full:
     entries: sets ? sets.size(feed.id) : base.entries + kept.length,
     overridden: base.overridden + overridden,
     more: !fetched.complete && fetched.failure === undefined,
+    reloaded,
   };
   const failure = fetched.failure;
   if (!failure) return outcome;
@@ -85,10 +92,10 @@ async function syncListFeed(feed: ListFeedConfig, previous: FeedState, context: 
   // A mirror that answers 200 with an empty page would otherwise unblock the whole list; an operator's own
   // file may be emptied on purpose.
   if (list.entries.length === 0 && feed.url !== undefined && previous.entries > 0) {
-    return { ...carried(previous), error: `the list came back empty; keeping the ${previous.entries} entries loaded before`, more: false };
+    return { ...carried(previous), error: `the list came back empty; keeping the ${previous.entries} entries loaded before`, more: false, reloaded: false };
   }
   const { kept, overridden } = splitAllowed(list.entries, context.allow);
   const { sets } = context;
   if (sets) await context.kernel(() => sets.apply({ feed: feed.id, mode: 'replace', entries: kept }));
-  return { entries: kept.length, overridden, more: false };
+  return { entries: kept.length, overridden, more: false, reloaded: true };
 }
