@@ -1,8 +1,10 @@
+import { systemClock, type Clock } from '../../core/clock.js';
 import { swError } from '../../core/errors.js';
 import { cidrContains, formatCidr, ipFamily, normalizeIp, parseCidr, type Cidr, type Family } from '../../core/ip.js';
 import { commandRunner, type CommandRunner } from '../exec.js';
 import type { BanEntry, BanState, EnforcementChange, Enforcer, VerifyResult } from '../types.js';
 import { banOps, DEFAULT_CHUNK_SIZE, renderTransaction, runGroups, timeoutText, unbanOps, type Failure, type Group } from './batch.js';
+import { NftFeedSets } from './feeds.js';
 import { NftSession } from './session.js';
 
 /** Batches up to this many targets use the long-lived nft session (one short line); larger ones nft -f. */
@@ -29,6 +31,8 @@ export interface NftablesOptions {
   chunkSize?: number;
   /** Install the kernel flood guard with the table (default null). */
   guard?: GuardOptions | null;
+  /** Runs feed entry timeouts (default: the system clock). */
+  clock?: Clock;
 }
 
 export function createNftablesEnforcer(options: NftablesOptions = {}): Enforcer {
@@ -54,6 +58,7 @@ class NftablesEnforcer implements Enforcer {
   private updatesTimeouts = false;
   /** Small batches (a ban as it happens) go through a long-lived nft; large ones through `nft -f -`. */
   private readonly session: NftSession;
+  readonly feeds: NftFeedSets;
 
   constructor(options: NftablesOptions) {
     this.runner = options.runner ?? commandRunner();
@@ -61,6 +66,8 @@ class NftablesEnforcer implements Enforcer {
     this.layout = { table: options.table ?? 'sipwarden', scope: options.scope ?? 'all-ports', sipPorts: options.sipPorts ?? [5060, 5061], guard: options.guard ?? null };
     validateLayout(this.layout);
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const { runner, layout, chunkSize } = this;
+    this.feeds = new NftFeedSets({ runner, table: layout.table, chunkSize, clock: options.clock ?? systemClock, updatesTimeouts: () => this.updatesTimeouts });
     this.allow = (options.allow ?? []).map((entry) => {
       try {
         return parseCidr(entry);
@@ -169,6 +176,7 @@ class NftablesEnforcer implements Enforcer {
     if (!chains) return;
     this.assertOurs(chains);
     await this.nft(['delete', 'table', 'inet', this.layout.table]);
+    this.feeds.forgetAll();
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,8 @@ export interface Layout {
 export const LAYOUT_MARK = 'sipwarden layout 1';
 export const BASE_CHAIN = 'prerouting';
 export const GUARD_CHAIN = 'guard';
+/** Jumps to each feed's chain (nftables/feeds.ts); declared here, filled only by the feed sets. */
+export const FEEDS_CHAIN = 'feeds';
 /** Bounds the kernel-made sets, so the guard cannot be used to exhaust memory and polling them stays cheap. */
 const GUARD_SET_SIZE = 65_536;
 
@@ -67,16 +69,20 @@ export function validateLayout(layout: Layout): void {
 const portSet = (ports: number[]) => `{ ${ports.join(', ')} }`;
 
 /** What a ban drops: every packet from the source, or only its SIP traffic. */
-function scopeMatch(layout: Layout): string {
+export function scopeMatch(layout: Layout): string {
   return layout.scope === 'sip-ports' ? `meta l4proto { tcp, udp } th dport ${portSet(layout.sipPorts)} ` : '';
 }
 
-/** The base chain's rules, in order: the allowlist first, so nothing below can drop an allowed source. */
+/**
+ * The base chain's rules, in order: the allowlist first, so nothing below can drop an allowed source (feeds
+ * included); then the bans, then the feeds.
+ */
 export function baseRules(layout: Layout): string[] {
   const match = scopeMatch(layout);
   const rules: string[] = [];
   for (const f of FAMILIES) rules.push(`${saddr(f)} @${sets.allow(f)} accept`, `${saddr(f)} @${sets.allowNet(f)} accept`);
   for (const f of FAMILIES) rules.push(`${match}${saddr(f)} @${sets.ban(f)} drop`, `${match}${saddr(f)} @${sets.banNet(f)} drop`);
+  rules.push(`${match}jump ${FEEDS_CHAIN}`);
   if (layout.guard) {
     for (const f of FAMILIES) rules.push(`${match}${saddr(f)} @${sets.guard(f)} drop`);
     rules.push(`jump ${GUARD_CHAIN}`);
@@ -151,6 +157,8 @@ export function installScript(layout: Layout): string {
     );
   }
   if (layout.guard) lines.push(...guardSetDeclarations(layout.guard), `\tchain ${GUARD_CHAIN} { }`);
+  // Declared, never flushed here: its jumps to the feeds' chains survive a repair of the base chain.
+  lines.push(`\tchain ${FEEDS_CHAIN} { }`);
   // Priority raw (-300) runs before conntrack: a ban cuts established flows and dropped packets make no entries.
   lines.push(`\tchain ${BASE_CHAIN} { type filter hook prerouting priority raw; policy accept; comment "${LAYOUT_MARK}"; }`, '}');
   lines.push(`flush chain inet ${t} ${BASE_CHAIN}`);
