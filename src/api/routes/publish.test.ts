@@ -89,7 +89,11 @@ describe('API publish: APIBAN v1 and v2 shapes', () => {
     const page = await h.call('POST', '/api/get', { token: PARTNERS, body: { set: 'sip', id: '100' } });
     assert.equal(page.status, 200);
     assert.deepEqual(page.json, { ipaddress: ['203.0.113.7', '2001:db8:77::/64', '198.51.100.13'], ID: String(made.recent!.id) });
-    assert.deepEqual((await h.call('POST', '/api/get', { token: PARTNERS, body: { set: 'all' } })).json.ipaddress.length, 3);
+    assert.deepEqual((await h.call('POST', '/api/get', { token: PARTNERS, body: { set: 'all', id: 100 } })).json.ipaddress.length, 3, 'a numeric id too');
+    assert.deepEqual((await h.call('POST', '/api/get', { token: PARTNERS, body: { id: '0' } })).json.ipaddress.length, 3, 'set defaults to sip');
+    for (const bad of [{}, { set: 'sip' }, { set: 'sip', id: '100', extra: 1 }]) {
+      assert.equal((await h.call('POST', '/api/get', { token: PARTNERS, body: bad })).status, 400, JSON.stringify(bad));
+    }
     const end = await h.call('POST', '/api/get', { token: PARTNERS, body: { set: 'sip', id: page.json.ID } });
     assert.deepEqual([end.status, end.json], [400, { ipaddress: ['no new bans'], ID: 'none' }]);
     const http = await h.call('POST', '/api/get', { token: PARTNERS, body: { set: 'http', id: '100' } });

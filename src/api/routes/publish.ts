@@ -28,8 +28,9 @@ const SETS = ['sip', 'all', 'http'];
 const keyParams = z.object({ key: z.string().max(256) });
 const bannedParams = z.object({ key: z.string().max(256), id: z.string().max(64) });
 const checkParams = z.object({ key: z.string().max(256), ip: z.string().max(64) });
-const v2Get = z.object({ set: z.string().max(16).optional(), id: z.union([z.string().max(64), z.number().int().nonnegative()]).optional() });
-const v2Check = z.object({ set: z.string().max(16).optional(), ipaddress: z.string().max(64) });
+// Strict, like every body of the API: APIBAN v2 clients send exactly these fields.
+const v2Get = z.strictObject({ set: z.string().max(16).optional(), id: z.union([z.string().max(64), z.number().int().nonnegative()]) });
+const v2Check = z.strictObject({ set: z.string().max(16).optional(), ipaddress: z.string().max(64) });
 
 function send(ctx: RouteContext, answer: ApibanAnswer): void {
   void ctx.reply.status(answer.status).headers(answer.headers ?? {}).send(answer.body);
@@ -123,7 +124,7 @@ export function publishRoutes(): Route[] {
       method: 'POST', url: '/api/get', role: null, tag: 'publish', body: v2Get, raw: true,
       summary: 'APIBAN v2: published bans after id (Authorization: Bearer KEY; set sip, all or http)',
       async handle({ body }, ctx) {
-        send(ctx, await banned(ctx, bearer(ctx), body.id === undefined ? undefined : String(body.id), body.set));
+        send(ctx, await banned(ctx, bearer(ctx), String(body.id), body.set));
       },
     }),
     route({
