@@ -78,7 +78,8 @@ async function send(h: Harness, method: string, path: string, token: string | un
   return { status: response.status, headers: response.headers, text, json: isJson ? JSON.parse(text) : undefined };
 }
 
-const routes = allRoutes();
+// The publish routes take an APIBAN key, not a token, and answer in APIBAN's shapes: routes/publish.test.ts covers them.
+const routes = allRoutes().filter((r) => r.tag !== 'publish');
 const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
 
 describe('API roles, every route', () => {
