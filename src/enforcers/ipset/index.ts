@@ -1,9 +1,11 @@
+import { systemClock, type Clock } from '../../core/clock.js';
 import { normalizeIp, ipFamily } from '../../core/ip.js';
 import { swError } from '../../core/errors.js';
 import { commandRunner, type CommandRunner } from '../exec.js';
 import { batchError, deadlineOf, monotonicNow, parseBanTarget, SerialQueue } from '../ban-table.js';
-import { ensureChain, removeChain, type OwnChain } from '../iptables/chain.js';
+import { ensureChain, rebuildChain, removeChain, type OwnChain } from '../iptables/chain.js';
 import type { BanEntry, BanState, EnforcementChange, Enforcer, VerifyResult } from '../types.js';
+import { IpsetFeedSets } from './feeds.js';
 import { ipsetRestore, MAX_ELEMENTS, MAX_TIMEOUT_SECONDS, type RestoreLine } from './restore.js';
 
 export interface IpsetEnforcerOptions {
@@ -14,6 +16,8 @@ export interface IpsetEnforcerOptions {
   forward?: boolean;
   /** Addresses and prefixes our chain lets through before the ban sets. */
   allow?: string[];
+  /** Runs feed entry timeouts (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Bans longer than ipset's timeout limit are re-added this often, long before their clamped timeout runs out. */
@@ -50,6 +54,7 @@ class IpsetEnforcer implements Enforcer {
   private readonly longBans = new Map<string, { family: Family; deadline: number }>();
   private readonly queue = new SerialQueue();
   private refreshTimer: NodeJS.Timeout | undefined;
+  readonly feeds: IpsetFeedSets;
 
   constructor(options: IpsetEnforcerOptions) {
     const prefix = options.prefix ?? 'sipwarden';
@@ -73,12 +78,13 @@ class IpsetEnforcer implements Enforcer {
         ['-m', 'set', '--match-set', this.banSet[family], 'src', '-j', 'DROP'],
       ],
     }));
+    this.feeds = new IpsetFeedSets({ runner: this.runner, chain: prefix.toUpperCase(), clock: options.clock ?? systemClock });
   }
 
   init(): Promise<void> {
     return this.queue.run(async () => {
       await this.ensureSets();
-      for (const chain of this.chains) await ensureChain(this.runner, chain);
+      for (const chain of this.chains) await this.ensureChain(chain);
     });
   }
 
@@ -135,7 +141,7 @@ class IpsetEnforcer implements Enforcer {
         const missing = FAMILIES.flatMap((f) => [this.banSet[f], this.allowSet[f]]).filter((name) => !present.has(name));
         if (missing.length > 0) await this.ensureSets();
         const repaired = missing.map((name) => `ipset ${name}`);
-        for (const chain of this.chains) repaired.push(...(await ensureChain(this.runner, chain)));
+        for (const chain of this.chains) repaired.push(...(await this.ensureChain(chain)));
         if (repaired.length === 0) return { ok: true, repaired: false, detail: 'ipset: sets, chain and jumps in place' };
         return { ok: true, repaired: true, detail: `ipset: recreated ${repaired.join(', ')}` };
       } catch (error) {
@@ -164,6 +170,7 @@ class IpsetEnforcer implements Enforcer {
       this.scheduleRefresh();
       // Rules first: ipset refuses to destroy a set that a rule still references.
       for (const chain of this.chains) await removeChain(this.runner, chain);
+      await this.feeds.destroyAll();
       const sets = FAMILIES.flatMap((f) => [this.banSet[f], this.allowSet[f]]);
       await ipsetRestore(this.runner, [...sets, ...sets.map((name) => `${name}-next`)].map((name) => ({ text: `destroy ${name}` })));
     });
@@ -172,6 +179,11 @@ class IpsetEnforcer implements Enforcer {
   async close(): Promise<void> {
     clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
+  }
+
+  /** A rebuilt chain gets the feeds' rules back after its fixed rules, for the feed sets that still exist. */
+  private ensureChain(chain: OwnChain): Promise<string[]> {
+    return ensureChain(this.runner, chain, async () => rebuildChain(this.runner, chain, await this.feeds.rules(chain.family)));
   }
 
   /** Creates the ban sets where missing (`-exist` keeps existing ones and their bans) and reloads the allowlist. */
