@@ -160,6 +160,31 @@ const MANUALS: Record<string, Manual> = {
     ],
     ...WITH_STORE,
   },
+  feeds: {
+    description: ['Commands for the blocklist feeds of the config (feeds:): APIBAN, v1 or v2, and plain lists of addresses and prefixes such as VoIPBL. The daemon syncs each at its interval into a kernel set of its own; allowlisted entries are never loaded.'],
+    examples: [['sipwarden feeds status', 'what each feed did last']],
+  },
+  'feeds status': {
+    description: [
+      "Shows each feed's last successful sync, the entries it has in the kernel, how many entries the allowlist overrode, and its last error with its age, as the daemon recorded them in the store. A feed taken out of the config is listed as removed.",
+    ],
+    examples: [
+      ['sipwarden feeds status', 'a table'],
+      ['sipwarden feeds status --json', 'as JSON, with the APIBAN cursor'],
+    ],
+    ...WITH_STORE,
+  },
+  'feeds sync': {
+    description: [
+      'Fetches the feeds now, in this process, and loads them into the same kernel sets the daemon uses (so it needs the same privileges), then stores their state: the APIBAN cursor advances only with what the kernel took. APIBAN is read from the stored cursor on, at most 10 pages per sync (its rate limit is 11 requests per 2 minutes per key); --full reads it from the start. With the dry-run backend the entries are only checked and counted.',
+    ],
+    examples: [
+      ['sudo sipwarden feeds sync', 'every feed'],
+      ['sudo sipwarden feeds sync --feed apiban --full', 'APIBAN from the start'],
+    ],
+    exit: [['1', 'also: a feed failed (the table says why)'], ['2', 'also: --feed names no configured feed']],
+    ...WITH_STORE,
+  },
   config: {
     description: ['Tools for the one YAML config file: validate it, and print its JSON Schema for editors.'],
     examples: [['sipwarden config check', 'validate the installed config']],

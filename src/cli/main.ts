@@ -82,6 +82,18 @@ honeypot.command('report').description('sources, countries, tools, accounts and 
   .option('--json', 'print one JSON object')
   .action(async (o) => (await import('./commands/honeypot.js')).honeypotReportCommand(o));
 
+const feeds = program.command('feeds').description('blocklist feeds (APIBAN, plain lists): their state, and a sync now');
+feeds.command('status').description("each feed's last sync, entries, allowlist overrides and last error")
+  .option(...configOption)
+  .option('--json', 'print JSON')
+  .action(async (o) => (await import('./commands/feeds.js')).feedsStatusCommand(o));
+feeds.command('sync').description('fetch the feeds now and load them into their kernel sets')
+  .option(...configOption)
+  .option('--feed <id>', 'only this feed (default: every feed)')
+  .option('--full', 'read APIBAN from the start instead of from the stored cursor')
+  .option('--json', 'print the feeds\' states as JSON')
+  .action(async (o) => (await import('./commands/feeds.js')).feedsSyncCommand(o));
+
 const config = program.command('config').description('configuration tools');
 config.command('check').description('validate a config file').option(...configOption).action(async (o: { config?: string }) => {
   const { configPath, requireConfig } = await context();

@@ -47,6 +47,8 @@ interface FeedRun {
   busy: boolean;
   /** The kernel set was lost (or missing at start): syncs read from the start until one reloads it. */
   needsFull: boolean;
+  /** A full reload happened in this process: the enforcer's size is the feed's whole count. */
+  loadedInFull: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -66,7 +68,7 @@ export class FeedManager {
 
   constructor(private readonly options: FeedManagerOptions) {
     for (const config of options.feeds) {
-      this.runs.set(config.id, { config, state: { id: config.id, entries: 0, overridden: 0 }, failures: 0, down: false, queue: Promise.resolve(), busy: false, needsFull: false });
+      this.runs.set(config.id, { config, state: { id: config.id, entries: 0, overridden: 0 }, failures: 0, down: false, queue: Promise.resolve(), busy: false, needsFull: false, loadedInFull: false });
     }
   }
 
@@ -154,11 +156,14 @@ export class FeedManager {
     run.busy = true;
     let outcome: SyncOutcome;
     try {
-      outcome = await syncFeed(run.config, run.state, full || run.needsFull, this.context());
+      outcome = await syncFeed(run.config, run.state, full || run.needsFull, this.context(run));
     } finally {
       run.busy = false;
     }
-    if (outcome.reloaded) run.needsFull = false;
+    if (outcome.reloaded) {
+      run.needsFull = false;
+      run.loadedInFull = true;
+    }
     const now = clock.now();
     const state: FeedState = { id, entries: outcome.entries, overridden: outcome.overridden, attemptedAt: now };
     if (outcome.cursor !== undefined) state.cursor = outcome.cursor;
@@ -210,7 +215,7 @@ export class FeedManager {
     run.timer.unref();
   }
 
-  private context(): SyncContext {
+  private context(run: FeedRun): SyncContext {
     const { enforcer, allow, logger } = this.options;
     return {
       sets: enforcer.feeds,
@@ -219,6 +224,7 @@ export class FeedManager {
       logger,
       maxPages: this.options.maxPages ?? 10,
       requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
+      loadedInFull: run.loadedInFull,
       ...(this.signal ? { signal: this.signal } : {}),
     };
   }

@@ -18,6 +18,8 @@ export interface SyncContext {
   logger: Logger;
   maxPages: number;
   requestTimeoutMs: number;
+  /** APIBAN: this process loaded the feed from its start, so the enforcer's size counts every entry. */
+  loadedInFull?: boolean;
   signal?: AbortSignal;
 }
 
@@ -68,11 +70,12 @@ async function syncApibanFeed(feed: ApibanFeedConfig, previous: FeedState, full:
   // The cursor moves only after the kernel took the entries: a failed apply fetches them again next time.
   if (sets && kept.length > 0) await context.kernel(() => sets.apply({ feed: feed.id, mode: 'add', entries: kept, timeoutMs: feed.timeout }));
   if (fetched.garbage > 0) context.logger.warn({ feed: feed.id, dropped: fetched.garbage }, 'APIBAN served items that are not addresses; dropped');
-  // Since the last full load; APIBAN entries live for their timeout in the kernel, so older counts fade there.
+  // Counts run since the last full load. The enforcer's size covers what this process loaded; after an
+  // incremental start it does not know the entries of earlier runs, so the count adds up (expiry not counted).
   const base = full ? { entries: 0, overridden: 0 } : previous;
   const outcome: SyncOutcome = {
     ...(fetched.cursor !== undefined ? { cursor: fetched.cursor } : {}),
-    entries: sets ? sets.size(feed.id) : base.entries + kept.length,
+    entries: sets && (reloaded || context.loadedInFull === true) ? sets.size(feed.id) : base.entries + kept.length,
     overridden: base.overridden + overridden,
     more: !fetched.complete && fetched.failure === undefined,
     reloaded,
