@@ -7,6 +7,7 @@ const EXPECTED = [
   'run', 'parse', 'test', 'why', 'list', 'ban', 'unban', 'guard', 'stop', 'doctor',
   'honeypot', 'honeypot report', 'config', 'config check', 'config schema',
   'token', 'token create', 'token list', 'token revoke', 'api', 'api openapi', 'install',
+  'feeds', 'feeds status', 'feeds sync',
 ];
 const SECTIONS = ['DESCRIPTION', 'EXAMPLES', 'EXIT STATUS'];
 
