@@ -116,9 +116,10 @@ export class IpsetFeedSets implements FeedSets {
     if (!(await this.succeeds([binary(family), '-w', '-C', this.context.chain, ...rule]))) await this.context.runner.run([binary(family), '-w', '-A', this.context.chain, ...rule]);
   }
 
-  /** `ipset list -n` prints names only: cheap at any set size. */
+  /** `ipset list -t` prints headers only: cheap at any set size. */
   private async presentSets(): Promise<Set<string>> {
-    return new Set((await this.context.runner.run(['ipset', 'list', '-n'])).stdout.split('\n').filter(Boolean));
+    const { stdout } = await this.context.runner.run(['ipset', 'list', '-t']);
+    return new Set([...stdout.matchAll(/^Name: (\S+)$/gm)].map((m) => m[1] as string));
   }
 
   private async succeeds(argv: string[]): Promise<boolean> {
