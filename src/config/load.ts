@@ -69,10 +69,10 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
 }
 
 /**
- * Paths whose values can hold secrets (passwords, tokens, keys, webhook URLs that embed one, request headers):
+ * Paths whose values can hold secrets (passwords, tokens, keys, webhook and database URLs that embed one, headers):
  * an error names the path and what is expected, never the value, because start-up errors reach the journal.
  */
-const SECRET_PATH = /(secret|password|token|authKey|webhooks\[\d+\]\.url|headers)/i;
+const SECRET_PATH = /(secret|password|token|authKey|webhooks\[\d+\]\.url|headers|store\.postgres)/i;
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const where = formatPath(issue.path);
