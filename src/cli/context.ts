@@ -28,9 +28,25 @@ export async function optionalConfig(option: string | undefined): Promise<Config
   return requireConfig(option);
 }
 
+/** The configured store: PostgreSQL (fleet mode) when store.postgres is set, else the SQLite file. */
 export async function openStore(config: Config): Promise<Store> {
+  if (config.store.postgres !== undefined) {
+    const { openPostgresStore } = await import('../store/postgres/index.js');
+    return openPostgresStore(config.store.postgres);
+  }
   const { openSqliteStore } = await import('../store/sqlite/index.js');
   return openSqliteStore(config.store.sqlite);
+}
+
+/** The store as messages name it: the SQLite path, or the PostgreSQL URL without its password. */
+export async function storeLabel(config: Config): Promise<string> {
+  if (config.store.postgres === undefined) return config.store.sqlite;
+  const { redactPostgresUrl } = await import('../store/postgres/index.js');
+  try {
+    return redactPostgresUrl(config.store.postgres);
+  } catch {
+    return 'store.postgres';
+  }
 }
 
 /** Who made a manual change, for the audit trail: --actor, else the invoking (sudo) user at this host. */

@@ -245,13 +245,20 @@ export const DEFAULT_RULES: Record<string, z.input<typeof rule>> = {
   honeypot: { on: ['auth-success', 'dialplan-miss'], servers: ['honeypot'], key: 'ip', threshold: 1, window: '1m', ban: '7d', evidence: 'verified' },
 };
 
+const DEFAULT_SQLITE_PATH = '/var/lib/sipwarden/sipwarden.db';
+
 export const configSchema = z.strictObject({
   node: name.optional().describe('this node\'s name in decisions and events; default: the host name'),
   timezone: timezone.default('local').describe('zone of log timestamps that carry none'),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
   store: z
     .strictObject({
-      sqlite: z.string().min(1).default('/var/lib/sipwarden/sipwarden.db'),
+      sqlite: z.string().min(1).optional().describe(`SQLite file, for one node; default ${DEFAULT_SQLITE_PATH} unless postgres is given`),
+      postgres: z
+        .string()
+        .regex(/^postgres(?:ql)?:\/\/\S+$/, 'expected a URL such as postgres://sipwarden:${PG_PASSWORD}@db1:5432/sipwarden')
+        .optional()
+        .describe('PostgreSQL URL for fleet mode, instead of sqlite; put the password in an environment variable'),
       retention: z
         .strictObject({
           maxAge: duration('30d'),
@@ -259,6 +266,12 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
     })
+    .refine((store) => store.sqlite === undefined || store.postgres === undefined, {
+      path: ['postgres'],
+      message: 'expected one store: store.sqlite or store.postgres, not both',
+    })
+    // `sqlite` keeps its default whenever postgres is absent, so every reader of a one-node config sees a path.
+    .transform(({ sqlite, ...store }) => ({ ...store, sqlite: sqlite ?? DEFAULT_SQLITE_PATH }))
     .prefault({}),
   sources: z.array(source).default([]),
   formats: z.record(name, customFormat).default({}),
