@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.js';
 import { describeError } from '../../core/errors.js';
 import { commandRunner, type CommandRunner } from '../../enforcers/exec.js';
-import { openStore, requireConfig } from '../context.js';
+import { openStore, requireConfig, storeLabel } from '../context.js';
 
 export interface DoctorOptions {
   config?: string;
@@ -197,13 +197,15 @@ export async function doctorCommand(options: DoctorOptions): Promise<void> {
   const checks: Check[] = [];
   const config = await requireConfig(options.config);
   checks.push({ status: 'ok', what: 'configuration is valid' });
+  const label = await storeLabel(config);
   try {
     const store = await openStore(config);
     const bans = await store.activeBans(Date.now());
     await store.close();
-    checks.push({ status: 'ok', what: `store ${config.store.sqlite} opens (${bans.length} active bans)` });
+    checks.push({ status: 'ok', what: `store ${label} opens (${bans.length} active bans)` });
   } catch (error) {
-    checks.push({ status: 'FAIL', what: `store ${config.store.sqlite}: ${describeError(error)}`, fix: 'check the path and its directory permissions' });
+    const fix = config.store.postgres === undefined ? 'check the path and its directory permissions' : 'check store.postgres: host, port, database, user and password';
+    checks.push({ status: 'FAIL', what: `store ${label}: ${describeError(error)}`, fix });
   }
   checks.push(...(await checkSources(config)));
   checks.push(...(await checkFraud(config)));
