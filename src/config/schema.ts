@@ -270,7 +270,8 @@ export const configSchema = z.strictObject({
       path: ['postgres'],
       message: 'expected one store: store.sqlite or store.postgres, not both',
     })
-    // `sqlite` keeps its default whenever postgres is absent, so every reader of a one-node config sees a path.
+    // `sqlite` always comes out as a path (the default unless given), so one-node readers need no check;
+    // openStore uses postgres whenever it is set.
     .transform(({ sqlite, ...store }) => ({ ...store, sqlite: sqlite ?? DEFAULT_SQLITE_PATH }))
     .prefault({}),
   sources: z.array(source).default([]),
