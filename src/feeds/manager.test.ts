@@ -98,15 +98,18 @@ describe('FeedManager', () => {
     stop.abort();
   });
 
-  it('on start, a feed whose kernel set is missing is read from the start, whatever cursor the store has', async () => {
+  it('on start, a missing set is read from the start whatever cursor the store has, and an unconfigured feed is removed', async () => {
     const server = await replay(addresses(10));
     const { feeds, store, enforcer } = manager({ feeds: [apiban(server, 1)] });
     await store.saveFeedState({ id: 'apiban', cursor: '1700000009', entries: 9, overridden: 1, syncedAt: 1 });
+    await enforcer.feeds.apply({ feed: 'dropped-list', mode: 'replace', entries: ['203.0.113.0/24'] });
     const stop = new AbortController();
     stops.push(stop);
     await feeds.start(stop.signal);
     assert.equal(server.requests[0]?.path, '/api/{key}/banned');
     assert.equal(enforcer.feeds.size('apiban'), 9);
+    assert.deepEqual((await enforcer.feeds.check()).map((c) => c.feed), ['apiban']);
+    assert.equal(enforcer.feeds.drops('203.0.113.1'), null);
     stop.abort();
   });
 

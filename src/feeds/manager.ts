@@ -82,7 +82,7 @@ export class FeedManager {
     await this.load();
     const sets = this.options.enforcer.feeds;
     if (!sets && this.runs.size > 0) this.options.logger.warn({ feeds: [...this.runs.keys()] }, 'the enforcer has no feed sets: feeds are fetched and recorded, not enforced');
-    const lost = sets ? await this.lostFeeds() : new Set<string>();
+    const lost = sets ? await this.startingCheck() : new Set<string>();
     if (signal.aborted) return;
     const check = setInterval(() => void this.check().catch((error: unknown) => this.options.logger.warn({ error: describeError(error) }, 'feed set check failed')), this.options.checkIntervalMs ?? 10_000);
     check.unref();
@@ -126,11 +126,39 @@ export class FeedManager {
   }
 
   private async lostFeeds(): Promise<Set<string>> {
-    const sets = this.options.enforcer.feeds;
-    if (!sets) return new Set();
-    const report = await this.kernel(() => sets.check());
+    return this.lostIn(await this.checkSets());
+  }
+
+  private lostIn(report: readonly { feed: string; ok: boolean }[]): Set<string> {
     const ok = new Set(report.filter((r) => r.ok).map((r) => r.feed));
     return new Set([...this.runs.keys()].filter((id) => !ok.has(id)));
+  }
+
+  private async checkSets(): Promise<{ feed: string; ok: boolean; detail: string }[]> {
+    const sets = this.options.enforcer.feeds;
+    return sets ? this.kernel(() => sets.check()) : [];
+  }
+
+  /**
+   * At start: the feeds whose sets are missing or flushed (all of them when the check itself fails, which costs
+   * one full read), and the sets of feeds taken out of the config are removed.
+   */
+  private async startingCheck(): Promise<Set<string>> {
+    const { logger } = this.options;
+    let report: { feed: string; ok: boolean; detail: string }[];
+    try {
+      report = await this.checkSets();
+    } catch (error) {
+      logger.warn({ error: describeError(error) }, 'feed sets could not be checked: every feed is read in full');
+      return new Set(this.runs.keys());
+    }
+    const sets = this.options.enforcer.feeds;
+    for (const { feed } of report) {
+      if (this.runs.has(feed) || !sets) continue;
+      logger.info({ feed }, 'feed no longer configured: removing its sets');
+      await this.kernel(() => sets.remove(feed)).catch((error: unknown) => logger.warn({ feed, error: describeError(error) }, 'feed sets could not be removed'));
+    }
+    return this.lostIn(report);
   }
 
   private async load(): Promise<void> {
@@ -160,6 +188,8 @@ export class FeedManager {
     } finally {
       run.busy = false;
     }
+    // Stopping aborts requests in flight: that is no outage to record or alert on.
+    if (outcome.error !== undefined && this.signal?.aborted) return { ...run.state };
     if (outcome.reloaded) {
       run.needsFull = false;
       run.loadedInFull = true;
