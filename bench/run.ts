@@ -117,3 +117,9 @@ process.stdout.write(`  budget: no loss on TCP; UDP loss reported by the kernel 
   process.stdout.write(formatFigures(`toll-fraud detection, ${seeds.length} synthetic weeks of 200 accounts after a week of history:`, fraudDetectionBench(seeds, 7)));
   process.stdout.write(formatFigures('the same weeks with no history (cold start):', fraudDetectionBench(seeds, 0)));
 }
+
+// Store write rates (issue: fleets): SQLite and a real PostgreSQL (fsync on) that the bench starts itself.
+{
+  const { formatStoreRates, storeWriteRates } = await import('./postgres-store.js');
+  process.stdout.write(formatStoreRates(await storeWriteRates()));
+}

@@ -78,7 +78,12 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface PostgresServerOptions {
+  /** Keep fsync and full-page writes on, as in production (benchmarks); tests leave them off for speed. */
+  durable?: boolean;
+}
+
+export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
   if (bin === undefined) throw new Error(postgresSkipReason());
   const identity = serverIdentity();
@@ -104,7 +109,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const launch = async (): Promise<void> => {
     const args = [
       '-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
-      '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
+      '-c', 'max_connections=200', ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
     ];
     // Its own process group, so `kill` can take the backends down with the postmaster, as a crash would.
     const started = spawn(join(bin, 'postgres'), args, { ...identity, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
