@@ -16,6 +16,7 @@ import type { Decision, NewDecision, Store } from '../store/types.js';
 import type { Alerter } from '../alerts/alerter.js';
 import type { HealthReport } from '../api/context.js';
 import type { Metrics } from '../metrics/index.js';
+import { FeedManager } from '../feeds/manager.js';
 import { EventWriter } from './event-writer.js';
 import { DaemonObserver } from './observer.js';
 import { bindSources, parseBatch, type BoundSource } from './sources.js';
@@ -53,6 +54,8 @@ export class Daemon {
   readonly enforcer: Enforcer;
   /** The toll-fraud detector, when the config has a `fraud:` block (monitor-only: incidents, no actions yet). */
   readonly fraud: FraudMonitor | undefined;
+  /** The intelligence feeds (APIBAN, lists), when the config has any. */
+  feeds: FeedManager | undefined;
   /** The call-authorisation endpoint, when `fraud.authorize` is configured. */
   authorizeServer: AuthorizeServer | undefined;
   private readonly writer: EventWriter;
@@ -127,6 +130,16 @@ export class Daemon {
       const onFailure = (detail: string) => this.observer.sourceFailed(bound.id, detail);
       this.running.push(supervise(bound.id, (s) => this.consume(bound, s), { signal, logger, onFailure }));
       logger.info({ source: bound.id, format: bound.kind === 'lines' ? bound.parser.format : bound.format }, 'source started');
+    }
+    if (config.feeds.length > 0) {
+      const feeds = new FeedManager({
+        feeds: config.feeds, store, enforcer: this.enforcer, allow: this.analyzer.allow, logger, clock,
+        onFeedDown: (id, error) => this.observer.feedDown(id, error),
+      });
+      this.feeds = feeds;
+      this.observer.feedStatus = () => feeds.status();
+      // Not awaited: the first sync waits on the network, and bans must not wait on it.
+      this.running.push(feeds.start(this.controller.signal).catch((error: unknown) => logger.error({ err: describeError(error) }, 'feeds stopped')));
     }
     if (this.enforcer.watchKernelBans) {
       const watch = this.enforcer.watchKernelBans.bind(this.enforcer);

@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { FraudChange } from '../fraud/monitor.js';
 import type { Metrics } from '../metrics/index.js';
-import type { Decision } from '../store/types.js';
+import type { Decision, FeedState } from '../store/types.js';
 
 type SourceHealth = HealthReport['sources'][number];
 type BanLookup = (ip: string) => { knownGood: string[]; trunk?: string };
@@ -31,6 +31,8 @@ export class DaemonObserver {
   private readonly sources = new Map<string, SourceHealth>();
   private readonly enforcer: HealthReport['enforcer'];
   private readonly startedAt: number;
+  /** Where the feeds stand, when the daemon has any. */
+  feedStatus: () => readonly FeedState[] = () => [];
 
   constructor(
     private readonly options: { node: string; version: string; enforcer: string; clock: Clock; metrics?: Metrics; alerter?: Alerter },
@@ -82,6 +84,10 @@ export class DaemonObserver {
     }
   }
 
+  feedDown(id: string, error: string): void {
+    this.options.alerter?.send(alertForSource('feed', id, error, this.options.clock.now()));
+  }
+
   budgetTripped(at: number, used: number, perMs: number): void {
     this.options.alerter?.send(alertForBudget(at, used, perMs));
   }
@@ -117,7 +123,11 @@ export class DaemonObserver {
     this.options.metrics?.setActiveBans(activeBans);
     return {
       node: this.options.node, version: this.options.version, startedAt: this.startedAt, enforcer: { ...this.enforcer },
-      sources: [...this.sources.values()].map((s) => ({ ...s })), feeds: [], activeBans,
+      sources: [...this.sources.values()].map((s) => ({ ...s })), activeBans,
+      feeds: this.feedStatus().map((f) => ({
+        id: f.id, ok: f.error === undefined, entries: f.entries, ...(f.syncedAt !== undefined ? { syncedAt: f.syncedAt } : {}),
+        ...(f.error !== undefined ? { detail: f.error } : {}),
+      })),
     };
   }
 }
