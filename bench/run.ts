@@ -83,6 +83,11 @@ if (!canCreateNetns()) {
     const seconds = await kernel.restoreSeconds(n);
     process.stdout.write(`restore ${n.toLocaleString('en-US')} bans at start-up: ${seconds.toFixed(2)} s${n === 1_000_000 ? ` (budget <= 10 s: ${seconds <= 10 ? 'MET' : 'NOT MET'})` : ''}\n`);
   }
+  const { singleBanMillis } = await import('./ban-latency-loaded.js');
+  for (const n of [0, 100_000]) {
+    const one = await singleBanMillis(n);
+    process.stdout.write(`one ban through the nft session with ${n.toLocaleString('en-US')} bans already in the set: p50 ${one.p50.toFixed(2)} ms, p99 ${one.p99.toFixed(2)} ms\n`);
+  }
   const cost = await kernel.perPacketCost();
   process.stdout.write(`per-packet cost: ${JSON.stringify(cost)}\n`);
   process.stdout.write(await (await import('./feeds.js')).feedFigures());

@@ -130,11 +130,6 @@ export class NftFeedSets implements FeedSets {
     await this.nft(['-f', '-'], `${lines.join('\n')}\n`);
   }
 
-  /** Whether any feed is loaded (the enforcer then avoids its `nft -e -i` session; see index.ts). */
-  get loaded(): boolean {
-    return this.tally.names().length > 0;
-  }
-
   /** After the table was deleted (uninstall): nothing is loaded any more. */
   forgetAll(): void {
     this.tally.clear();
