@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseConfigText } from '../src/config/load.js';
@@ -63,6 +63,7 @@ describe('daemon on PostgreSQL: log file -> ban in the store -> CLI', { skip }, 
     await daemon?.stop();
     await server?.stop();
     delete process.env.PG_PASSWORD;
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('doctor opens the store, and names a refused login without the password', () => {

@@ -43,7 +43,19 @@ export function storeError(operation: string, error: unknown): Error {
 
 /** The pool with error wrapping and transactions. */
 export class Database implements Queryable {
-  constructor(readonly pool: pg.Pool) {}
+  readonly pool: pg.Pool;
+
+  constructor(private readonly config: pg.PoolConfig) {
+    this.pool = new pg.Pool(config);
+    // An idle connection that the server drops (restart, failover) is reported here; without a listener the
+    // process would die. The next query on the pool opens a new connection, or fails and reports the outage.
+    this.pool.on('error', () => undefined);
+  }
+
+  /** A connection outside the pool, for a session of its own (LISTEN). */
+  client(): pg.Client {
+    return new pg.Client(this.config);
+  }
 
   async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<T>> {
     return this.pool.query<T>(sql, params);

@@ -6,6 +6,7 @@ import { MIGRATIONS, migrate, type Migration } from './schema.js';
 import { PostgresStore } from './store.js';
 
 export { PostgresStore } from './store.js';
+export { DECISIONS_CHANNEL, type DecisionChange } from './watch.js';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 4: the daemon's writer, its readers, the API). */
@@ -44,16 +45,16 @@ export function redactPostgresUrl(url: string): string {
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   const label = redactPostgresUrl(url);
-  const pool = new pg.Pool({
+  const db = new Database({
     connectionString: url,
     max: options.poolSize ?? 4,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // A server that vanishes without closing the connection (a partition) is noticed by the kernel's probes.
+    keepAlive: true,
     application_name: 'sipwarden',
     types: TYPES,
   });
-  // An idle connection that the server drops (restart, failover) is reported here; without a listener the
-  // process would die. The next query on the pool opens a new connection, or fails and reports the outage.
-  pool.on('error', () => undefined);
+  const pool = db.pool;
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -72,5 +73,5 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw swError('SW_ERR_STORE', `cannot prepare the store at ${label}: ${detail}`, error);
   }
   client.release();
-  return new PostgresStore(new Database(pool), options.clock ?? systemClock);
+  return new PostgresStore(db, options.clock ?? systemClock);
 }

@@ -13,6 +13,7 @@ import { Params, text, type Database, type Queryable } from './db.js';
 import { HoneypotTables } from './honeypot.js';
 import { pruneTables } from './prune.js';
 import * as rows from './rows.js';
+import { DECISIONS_CHANNEL, watchDecisions, type DecisionChange } from './watch.js';
 import { activeCondition, decisionTargetCondition, eventWhere } from './where.js';
 
 const DEFAULT_LIMIT = 100;
@@ -21,8 +22,9 @@ const DEFAULT_AFTER_LIMIT = 1000;
 const INSERT_CHUNK = 5000;
 
 /**
- * The Store on PostgreSQL, for fleets: every node and the CLI share one database through a pool.
- * Decisions get a NOTIFY on the `sipwarden_decisions` channel in the same transaction (see notify.ts).
+ * The Store on PostgreSQL, for fleets: every node and the CLI share one database through a pool. Each decision
+ * added or revoked is notified on DECISIONS_CHANNEL in its own transaction, so `watchDecisions` on every node
+ * hears of it at commit.
  */
 export class PostgresStore implements Store {
   private readonly honeypot: HoneypotTables;
@@ -285,6 +287,15 @@ export class PostgresStore implements Store {
     return this.console.revokeToken(id, at);
   }
 
+  /**
+   * Reports decisions added or revoked anywhere in the fleet, and a full resync (every active ban) at the start
+   * and after each reconnect, until `signal` aborts; see watch.ts for the contract.
+   */
+  watchDecisions(onChange: (change: DecisionChange) => void | Promise<void>, signal: AbortSignal, onError?: (error: Error) => void): Promise<void> {
+    const deps = { client: () => this.db.client(), decision: (id: number) => this.decision(id), activeBans: (now: number) => this.activeBans(now), clock: this.clock };
+    return watchDecisions(deps, onChange, signal, onError);
+  }
+
   prune(now: number, retention: RetentionPolicy): Promise<number> {
     return pruneTables(this.db, now, retention);
   }
@@ -296,9 +307,6 @@ export class PostgresStore implements Store {
     await this.db.run('close', () => this.db.close());
   }
 }
-
-/** Other nodes LISTEN on this channel; the payload is the decision id. Sent at commit, never for a rolled-back one. */
-export const DECISIONS_CHANNEL = 'sipwarden_decisions';
 
 async function notifyDecision(tx: Queryable, id: number): Promise<void> {
   await tx.query('SELECT pg_notify($1, $2)', [DECISIONS_CHANNEL, String(id)]);

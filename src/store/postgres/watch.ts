@@ -1,0 +1,112 @@
+import pg from 'pg';
+import type { Clock } from '../../core/clock.js';
+import type { Decision } from '../types.js';
+import { storeError } from './db.js';
+
+/** Other nodes LISTEN on this channel; the payload is the decision id. Sent at commit, never for a rolled-back one. */
+export const DECISIONS_CHANNEL = 'sipwarden_decisions';
+
+/**
+ * What `watchDecisions` reports:
+ * - `changed`: a decision was added or revoked (`revokedAt` set), by any node or CLI, this process included;
+ * - `resync`: the watch connection was (re)established; notifications sent while it was down are lost, so
+ *   `active` is every ban in force now and the receiver reconciles against it (adds what is missing, lifts
+ *   what is not in it). The first report of every watch is a resync.
+ */
+export type DecisionChange = { type: 'changed'; decision: Decision } | { type: 'resync'; active: Decision[] };
+
+export interface WatchDeps {
+  /** A new, unconnected client for the dedicated LISTEN session (a pooled connection would be handed to others). */
+  client(): pg.Client;
+  decision(id: number): Promise<Decision | undefined>;
+  activeBans(now: number): Promise<Decision[]>;
+  clock: Clock;
+}
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+function sleep(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs until `signal` aborts: LISTENs on one dedicated connection, loads each notified decision and hands it to
+ * `onChange`, in the order the notifications arrive. A lost connection (server restart, network) is retried
+ * with backoff from 100 ms to 5 s and followed by a resync; `onError` hears of each loss (SW_ERR_STORE, the
+ * URL's password never in it). `onChange` is awaited, one report at a time; what it throws goes to `onError`.
+ */
+export async function watchDecisions(
+  deps: WatchDeps,
+  onChange: (change: DecisionChange) => void | Promise<void>,
+  signal: AbortSignal,
+  onError: (error: Error) => void = () => undefined,
+): Promise<void> {
+  let retryMs = RETRY_MIN_MS;
+  const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+  while (!signal.aborted) {
+    const client = deps.client();
+    let failed!: (error: unknown) => void;
+    const lost = new Promise<unknown>((resolve) => (failed = resolve));
+    client.on('error', failed);
+    client.on('end', () => failed(new Error('the connection ended')));
+    let queue = Promise.resolve();
+    let resynced = false;
+    // Reports go out one at a time, in arrival order. A decision that cannot be loaded (the pool lost the server
+    // too) counts as a lost connection: the reconnect's resync then covers it, so no change is ever skipped.
+    const report = (load: () => Promise<DecisionChange | undefined>): void => {
+      queue = queue.then(async () => {
+        let change: DecisionChange | undefined;
+        try {
+          change = await load();
+        } catch (error) {
+          failed(error);
+          return;
+        }
+        if (change === undefined || signal.aborted) return;
+        try {
+          await onChange(change);
+        } catch (error) {
+          onError(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    };
+    client.on('notification', (message) => {
+      const id = Number(message.payload);
+      if (message.channel !== DECISIONS_CHANNEL || !Number.isSafeInteger(id)) return;
+      report(async () => {
+        const decision = await deps.decision(id);
+        return decision && { type: 'changed', decision };
+      });
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${DECISIONS_CHANNEL}`);
+      // Listening first, then reading: a decision made in between is both notified and in the resync, never neither.
+      report(async () => {
+        const active = await deps.activeBans(deps.clock.now());
+        resynced = true;
+        return { type: 'resync', active };
+      });
+    } catch (error) {
+      failed(error);
+    }
+    const error = await Promise.race([lost, aborted]);
+    if (error !== undefined && !signal.aborted) onError(storeError('watchDecisions', error));
+    // Loads still under way finish (or fail) first, so reports never overlap those of the next connection.
+    await queue;
+    await client.end().catch(() => undefined);
+    if (signal.aborted) return;
+    // A connection that stayed up long enough to resync was healthy: the next loss starts the backoff afresh.
+    retryMs = resynced ? RETRY_MIN_MS : Math.min(retryMs * 2, RETRY_MAX_MS);
+    await sleep(signal, retryMs);
+  }
+}
