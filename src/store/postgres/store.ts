@@ -13,7 +13,7 @@ import { Params, text, type Database, type Queryable } from './db.js';
 import { HoneypotTables } from './honeypot.js';
 import { pruneTables } from './prune.js';
 import * as rows from './rows.js';
-import { DECISIONS_CHANNEL, watchDecisions, type DecisionChange } from './watch.js';
+import { notifyDecision, watchDecisions, type DecisionChange } from './watch.js';
 import { activeCondition, decisionTargetCondition, eventWhere } from './where.js';
 
 const DEFAULT_LIMIT = 100;
@@ -306,8 +306,4 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.db.run('close', () => this.db.close());
   }
-}
-
-async function notifyDecision(tx: Queryable, id: number): Promise<void> {
-  await tx.query('SELECT pg_notify($1, $2)', [DECISIONS_CHANNEL, String(id)]);
 }

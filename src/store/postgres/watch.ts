@@ -1,10 +1,15 @@
 import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import type { Decision } from '../types.js';
-import { storeError } from './db.js';
+import { storeError, type Queryable } from './db.js';
 
 /** Other nodes LISTEN on this channel; the payload is the decision id. Sent at commit, never for a rolled-back one. */
 export const DECISIONS_CHANNEL = 'sipwarden_decisions';
+
+/** Called inside the transaction that adds or revokes decision `id`: PostgreSQL delivers it at commit. */
+export async function notifyDecision(tx: Queryable, id: number): Promise<void> {
+  await tx.query('SELECT pg_notify($1, $2)', [DECISIONS_CHANNEL, String(id)]);
+}
 
 /**
  * What `watchDecisions` reports:
