@@ -12,7 +12,7 @@ import { loadGeo } from '../geo/index.js';
 import { supervise } from '../sources/supervisor.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { SourcePosition } from '../sources/types.js';
-import type { Decision, NewDecision, Store } from '../store/types.js';
+import type { Decision, DecisionChange, NewDecision, Store } from '../store/types.js';
 import type { Alerter } from '../alerts/alerter.js';
 import type { HealthReport } from '../api/context.js';
 import type { Metrics } from '../metrics/index.js';
@@ -65,6 +65,8 @@ export class Daemon {
   private readonly controller = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly ownDecisions = new Set<number>();
+  /** Revocations the fleet watch applied, so the poll does not apply and log them again. */
+  private readonly fleetRevoked = new Set<number>();
   private decisionCursor = 0;
   private prunedAtWritten = 0;
   private tamperedSince = 0;
@@ -145,6 +147,11 @@ export class Daemon {
       const watch = this.enforcer.watchKernelBans.bind(this.enforcer);
       const { signal } = this.controller;
       this.running.push(supervise('kernel-guard', (s) => watch((ban) => void this.serial(() => this.recordKernelBan(ban)), s), { signal, logger }));
+    }
+    if (store.watchDecisions) {
+      // Fleet mode: another node's ban is in this kernel as soon as it commits, not at the next poll.
+      const onError = (error: Error) => logger.warn({ err: describeError(error) }, 'fleet: decision watch lost its connection; reconnecting');
+      this.running.push(store.watchDecisions((change) => this.serial(() => this.fleetChange(change)), this.controller.signal, onError));
     }
     this.every(SYNC_MS, () => this.syncFromStore());
     this.every(SYNC_MS, () => this.expire());
@@ -442,12 +449,44 @@ export class Daemon {
     const since = this.revokedCursor;
     this.revokedCursor = now;
     for (const d of await store.revokedSince(since - SYNC_MS)) {
-      if (d.action !== 'ban' || d.dryRun) continue;
+      if (d.action !== 'ban' || d.dryRun || this.fleetRevoked.has(d.id)) continue;
       this.analyzer.policy.active.remove(d.target);
       changes.push({ op: 'unban', target: d.target, decisionId: d.id });
       this.options.logger.warn({ decision: d.id, target: d.target, by: d.revokedBy }, `unbanned ${d.target}: ${d.revokeReason ?? ''}`);
     }
     if (changes.length > 0) await this.enforcer.apply(changes, now);
+  }
+
+  /** A decision of any node (fleet mode), or every active ban after a (re)connect. */
+  private async fleetChange(change: DecisionChange): Promise<void> {
+    const { logger, clock } = this.options;
+    const now = clock.now();
+    if (change.type === 'resync') {
+      const active = change.active.filter((d) => !d.dryRun);
+      // The fleet's list is complete (kernel-guard bans are stored too): bans lifted while away go.
+      this.analyzer.policy.active.clear();
+      for (const d of active) this.analyzer.policy.active.add({ target: d.target, decisionId: d.id, expiresAt: d.expiresAt ?? null });
+      await this.enforcer.reconcile(active.map((d) => ({ target: d.target, expiresAt: d.expiresAt ?? null, decisionId: d.id })), now);
+      logger.info({ bans: active.length }, 'fleet: enforced every active ban of the fleet');
+      return;
+    }
+    const d = change.decision;
+    if (d.action !== 'ban' || d.dryRun) return;
+    if (d.revokedAt !== undefined) {
+      if (this.fleetRevoked.has(d.id)) return;
+      if (this.fleetRevoked.size >= 10_000) this.fleetRevoked.clear();
+      this.fleetRevoked.add(d.id);
+      this.analyzer.policy.active.remove(d.target);
+      await this.enforcer.apply([{ op: 'unban', target: d.target, decisionId: d.id }], now);
+      logger.warn({ decision: d.id, target: d.target, by: d.revokedBy, sensor: d.sensor }, `unbanned ${d.target} (fleet): ${d.revokeReason ?? ''}`);
+      return;
+    }
+    // Our own decisions are enforced already; the poll (syncFromStore) skips what the watch applied.
+    if (this.ownDecisions.has(d.id) || (d.expiresAt != null && d.expiresAt <= now)) return;
+    this.ownDecisions.add(d.id);
+    this.analyzer.policy.active.add({ target: d.target, decisionId: d.id, expiresAt: d.expiresAt ?? null });
+    await this.enforcer.apply([{ op: 'ban', target: d.target, expiresAt: d.expiresAt ?? null, decisionId: d.id }], now);
+    logger.warn({ decision: d.id, target: d.target, sensor: d.sensor, actor: d.actor }, `banned ${d.target} (fleet, ${d.rule ?? d.origin}): ${d.reason}`);
   }
 
   private async expire(): Promise<void> {

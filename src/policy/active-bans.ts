@@ -58,6 +58,12 @@ export class ActiveBans {
     return gone;
   }
 
+  /** Forgets every ban (before loading the full list again: a fleet resync). */
+  clear(): void {
+    this.exact.clear();
+    this.prefixes.length = 0;
+  }
+
   get size(): number {
     return this.exact.size + this.prefixes.length;
   }

@@ -395,4 +395,12 @@ export interface Store {
 
   prune(now: number, retention: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
+
+  /**
+   * Fleet stores only (PostgreSQL): reports each decision any node adds or revokes as it commits, and a `resync`
+   * with every active ban first and after each reconnect, until `signal` aborts. Reports come one at a time.
+   */
+  watchDecisions?(onChange: (change: DecisionChange) => void | Promise<void>, signal: AbortSignal, onError?: (error: Error) => void): Promise<void>;
 }
+
+export type DecisionChange = { type: 'changed'; decision: Decision } | { type: 'resync'; active: Decision[] };

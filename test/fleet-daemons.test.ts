@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { postgresSkipReason, startPostgres, type PostgresServer } from '../src/store/testing/postgres-server.js';
+import { cli, startDaemon, tempDir, type RunningDaemon } from './helpers.js';
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+function stamp(d = new Date()): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+const wrongPassword = (ip: string): string =>
+  `[${stamp()}] NOTICE[1638] chan_sip.c: Registration from '<sip:1001@192.0.2.10>' failed for '${ip}:5060' - Wrong password\n`;
+
+/** What a dry-run enforcer journalled: the targets banned and unbanned, in order. */
+function journal(path: string): { op: string; target: string }[] {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string; target: string });
+  } catch {
+    return [];
+  }
+}
+
+async function until(probe: () => boolean, ms: number, what: string): Promise<number> {
+  const start = Date.now();
+  while (!probe()) {
+    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Date.now() - start;
+}
+
+const skip = postgresSkipReason();
+
+/** Two nodes on one PostgreSQL: a ban on one is enforced on the other as it commits, and so is its unban. */
+describe('fleet: two daemons sharing PostgreSQL', { skip }, () => {
+  let server: PostgresServer;
+  const dir = tempDir('sw-fleet-');
+  const daemons: RunningDaemon[] = [];
+  const node = (name: string) => ({ log: join(dir, `${name}.log`), config: join(dir, `${name}.yaml`), journal: join(dir, `${name}.ndjson`) });
+  const a = node('a');
+  const b = node('b');
+
+  before(async () => {
+    server = await startPostgres();
+    const url = await server.createDatabase();
+    for (const [name, n] of [['pbx-a', a], ['pbx-b', b]] as const) {
+      writeFileSync(n.log, `[${stamp()}] VERBOSE[1] asterisk.c: Asterisk Ready.\n`);
+      writeFileSync(n.config, [
+        `node: ${name}`, `store: { postgres: "${url}" }`, `sources: [{ id: ast, type: file, path: ${n.log}, format: asterisk, startAt: start }]`,
+        'allow: [127.0.0.0/8]', `enforce: { backend: dry-run, journal: ${n.journal} }`, '',
+      ].join('\n'));
+    }
+  });
+  after(async () => {
+    await Promise.all(daemons.map((d) => d.stop()));
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a rule ban on node A reaches node B within a second; a CLI unban is lifted on both', async () => {
+    for (const n of [a, b]) daemons.push(startDaemon(n.config));
+    await Promise.all(daemons.map((d) => d.waitForLog(/fleet: enforced every active ban/)));
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPassword('203.0.113.77'));
+    await daemons[0]!.waitForLog(/banned 203\.0\.113\.77/);
+    const banned = Date.now();
+    await until(() => journal(b.journal).some((e) => e.op === 'ban' && e.target === '203.0.113.77'), 1000, 'node B enforces the ban of node A');
+    const onB = daemons[1]!.logs.find((l) => /banned 203\.0\.113\.77 \(fleet, bruteforce\)/.test(l.msg));
+    assert.ok(onB, 'node B logs where the ban came from');
+    assert.ok(Date.now() - banned < 1000, `propagated in ${Date.now() - banned} ms (log line to ban on A: ${banned - started} ms)`);
+
+    assert.equal(cli(['unban', '203.0.113.77', '--reason', 'customer', '--config', b.config]).status, 0);
+    for (const n of [a, b]) {
+      await until(() => journal(n.journal).some((e) => e.op === 'unban' && e.target === '203.0.113.77'), 1500, `${n.config} lifts it`);
+    }
+  });
+
+  it('a node that starts later enforces every active ban at once', async () => {
+    assert.equal(cli(['ban', '198.51.100.0/24', '--for', '1h', '--reason', 'seen at the SBC', '--config', a.config]).status, 0);
+    const c = node('c');
+    writeFileSync(c.config, readFileSync(b.config, 'utf8').replace(/node: pbx-b/, 'node: pbx-c').replace(b.journal, c.journal).replace(b.log, c.log));
+    writeFileSync(c.log, '');
+    const late = startDaemon(c.config);
+    daemons.push(late);
+    const resync = await late.waitForLog(/fleet: enforced every active ban of the fleet/) as { msg: string; bans?: number };
+    assert.equal(resync.bans, 1, 'the /24 (the earlier ban was lifted)');
+    // The dry-run journal records a reconcile as a count: the kernel set now holds exactly the fleet's bans.
+    assert.ok(journal(c.journal).some((e) => e.op === 'reconcile' && (e as { count?: number }).count === 1));
+    const listed = JSON.parse(cli(['list', '--json', '--config', c.config]).stdout) as { target: string }[];
+    assert.deepEqual(listed.map((d) => d.target), ['198.51.100.0/24']);
+  });
+});
