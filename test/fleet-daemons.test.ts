@@ -76,6 +76,16 @@ describe('fleet: two daemons sharing PostgreSQL', { skip }, () => {
     }
   });
 
+  it('a phone that registered on node B is known-good on node A: its failures there are a misconfigured device, not a ban', async () => {
+    appendFileSync(b.log, `[${stamp()}] VERBOSE[1638] chan_sip.c: Registered SIP '1001' at 198.51.100.9:5060\n`);
+    await daemons[1]!.waitForLog(/source started/);
+    // Node A reads the pairs other nodes learned every 2 s.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (let i = 0; i < 6; i++) appendFileSync(a.log, wrongPassword('198.51.100.9'));
+    await daemons[0]!.waitForLog(/reported 198\.51\.100\.9: misconfigured device/, 5000);
+    assert.ok(!daemons[0]!.logs.some((l) => /^banned 198\.51\.100\.9/.test(l.msg)));
+  });
+
   it('a node that starts later enforces every active ban at once', async () => {
     assert.equal(cli(['ban', '198.51.100.0/24', '--for', '1h', '--reason', 'seen at the SBC', '--config', a.config]).status, 0);
     const c = node('c');

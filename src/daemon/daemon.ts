@@ -43,6 +43,8 @@ const PRUNE_MS = 10 * 60_000;
 const FRAUD_TICK_MS = 30_000;
 const FRAUD_SAVE_MS = 2000;
 const HOTLIST_MS = 60_000;
+/** Fleet mode: how often known-good pairs learned by other nodes are read. */
+const KNOWN_GOOD_SYNC_MS = 2000;
 
 /**
  * The daemon: sources -> parsers -> analyzer -> enforcer, with the store behind. Bans reach the enforcer
@@ -152,6 +154,13 @@ export class Daemon {
       // Fleet mode: another node's ban is in this kernel as soon as it commits, not at the next poll.
       const onError = (error: Error) => logger.warn({ err: describeError(error) }, 'fleet: decision watch lost its connection; reconnecting');
       this.running.push(store.watchDecisions((change) => this.serial(() => this.fleetChange(change)), this.controller.signal, onError));
+      // Known-good pairs other nodes learn: a phone that registered on pbx2 is known-good when it fails on pbx1.
+      let since = now;
+      this.every(KNOWN_GOOD_SYNC_MS, async () => {
+        const from = since - KNOWN_GOOD_SYNC_MS;
+        since = clock.now();
+        for (const pair of await store.knownGood({ since: from })) this.analyzer.knownGood.remember(pair.ip, pair.account, pair.lastSeen);
+      });
     }
     this.every(SYNC_MS, () => this.syncFromStore());
     this.every(SYNC_MS, () => this.expire());
