@@ -130,7 +130,11 @@ export function HealthPanel({ health }: { health: Health }) {
         {health.feeds.length === 0 && <li class="row muted">No feeds configured.</li>}
         {health.feeds.map((f) => (
           <HealthRow key={f.id} name={f.id} ok={f.ok} bad="down"
-            detail={f.detail ?? [f.entries !== undefined ? `${formatCount(f.entries)} entries` : '', f.syncedAt ? `synced ${relative(f.syncedAt, now)}` : ''].filter(Boolean).join(', ')} />
+            detail={[
+              f.detail?.replace(/^SW_ERR_\w+: /, ''),
+              f.entries !== undefined ? `${formatCount(f.entries)} entries` : '',
+              f.syncedAt ? `synced ${relative(f.syncedAt, now)}` : 'never synced',
+            ].filter(Boolean).join(' · ')} />
         ))}
       </ul>
     </section>
@@ -140,8 +144,8 @@ export function HealthPanel({ health }: { health: Health }) {
 function HealthRow({ name, detail, ok, bad }: { name: string; detail: string; ok: boolean; bad: string }) {
   return (
     <li class="row">
-      <span class="mono clip">{name}</span>
-      <span class="muted clip">{detail}</span>
+      <span class="mono keep">{name}</span>
+      <span class="muted clip" title={detail}>{detail}</span>
       <span class={`badge ${ok ? 'good' : 'bad'}`}>{ok ? 'ok' : bad}</span>
     </li>
   );
