@@ -246,6 +246,7 @@ export const DEFAULT_RULES: Record<string, z.input<typeof rule>> = {
 };
 
 const DEFAULT_SQLITE_PATH = '/var/lib/sipwarden/sipwarden.db';
+const DEFAULT_SPOOL_PATH = '/var/lib/sipwarden/fleet-spool.ndjson';
 
 export const configSchema = z.strictObject({
   node: name.optional().describe('this node\'s name in decisions and events; default: the host name'),
@@ -259,6 +260,11 @@ export const configSchema = z.strictObject({
         .regex(/^postgres(?:ql)?:\/\/\S+$/, 'expected a URL such as postgres://sipwarden:${PG_PASSWORD}@db1:5432/sipwarden')
         .optional()
         .describe('PostgreSQL URL for fleet mode, instead of sqlite; put the password in an environment variable'),
+      spool: z
+        .string()
+        .min(1)
+        .default(DEFAULT_SPOOL_PATH)
+        .describe('fleet mode: where decisions, audit and known-good pairs wait while PostgreSQL is down (replayed when it is back)'),
       retention: z
         .strictObject({
           maxAge: duration('30d'),
