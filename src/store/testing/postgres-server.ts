@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,11 @@ function freePort(): Promise<number> {
 export interface PostgresServerOptions {
   /** Keep fsync and full-page writes on, as in production (benchmarks); tests leave them off for speed. */
   durable?: boolean;
+  /**
+   * Run in this network namespace (a name under /run/netns) and listen on `host` there, not on 127.0.0.1: fleet
+   * tests reach the server from the nodes' namespaces over veth links, never through a host interface.
+   */
+  netns?: { name: string; host: string };
 }
 
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
@@ -103,16 +108,25 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   );
   if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr}`);
   rmSync(pwfile);
+  // initdb lets TCP logins in from loopback only; in its namespace the server also takes the nodes on its links.
+  if (options.netns !== undefined) appendFileSync(join(data, 'pg_hba.conf'), 'host all all samenet scram-sha-256\n');
 
   const port = await freePort();
+  const host = options.netns?.host ?? '127.0.0.1';
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const args = [
-      '-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`,
+      '-D', data, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', `unix_socket_directories=${dir}`,
       '-c', 'max_connections=200', ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
     ];
     // Its own process group, so `kill` can take the backends down with the postmaster, as a crash would.
-    const started = spawn(join(bin, 'postgres'), args, { ...identity, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    // nsenter enters as root and drops to the server's identity itself (-S/-G); it execs, so the pid is the server's.
+    const started = options.netns === undefined
+      ? spawn(join(bin, 'postgres'), args, { ...identity, detached: true, stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('nsenter', [
+        `--net=/run/netns/${options.netns.name}`, ...(identity.uid === undefined ? [] : ['-S', String(identity.uid), '-G', String(identity.gid)]),
+        join(bin, 'postgres'), ...args,
+      ], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     child = started;
     await new Promise<void>((resolve, reject) => {
       let log = '';
@@ -158,7 +172,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       await client.end();
     }
   };
-  const url = (database = 'postgres'): string => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
+  const url = (database = 'postgres'): string => `postgres://postgres:${password}@${host}:${port}/${database}`;
 
   return {
     get pid() {
