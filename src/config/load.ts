@@ -124,6 +124,12 @@ export function validateConfig(input: unknown, file = 'config'): Config {
       problems.push(`  ${error.message}`);
     }
   }
+  for (const [name, rule] of Object.entries(config.rules)) {
+    // Fleet counters live in PostgreSQL; on SQLite the rule would silently count one node only.
+    if (rule.scope === 'fleet' && config.store.postgres === undefined) {
+      problems.push(`  rules.${name}.scope: "fleet" needs store.postgres (fleet mode), where the nodes add up their counters; use scope: node with store.sqlite`);
+    }
+  }
   if (problems.length > 0) throw swError('SW_ERR_CONFIG', `${file} is invalid:\n${problems.join('\n')}`);
   if (!config.node) config.node = hostname().split('.')[0] ?? 'sipwarden';
   return deepFreeze(config);

@@ -197,6 +197,10 @@ const rule = z.strictObject({
   evidence: z.enum(['any', 'verified']).default('any').describe('verified: ban only on evidence that proves the source'),
   dryRun: z.boolean().default(false),
   enabled: z.boolean().default(true),
+  scope: z
+    .enum(['node', 'fleet'])
+    .default('node')
+    .describe('fleet: count the events of every node together in PostgreSQL (needs store.postgres), so attempts spread over many PBXs add up; a replay with `sipwarden test` counts one node\'s log alone'),
 });
 
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http:// or https:// URL');
