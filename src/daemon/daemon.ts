@@ -69,6 +69,8 @@ export class Daemon {
   private readonly ownDecisions = new Set<number>();
   /** Revocations the fleet watch applied, so the poll does not apply and log them again. */
   private readonly fleetRevoked = new Set<number>();
+  /** The allowlist the enforcer was last given (start-up: what run.ts passed to it). */
+  private allowInKernel: string;
   private decisionCursor = 0;
   private prunedAtWritten = 0;
   private tamperedSince = 0;
@@ -81,7 +83,10 @@ export class Daemon {
     const { config, logger } = options;
     this.analyzer = new Analyzer(config, {
       onListProblem: (p) => logger.warn({ list: p.source, line: p.line }, p.message),
-      onListReload: (file, size) => logger.info({ list: file, entries: size }, 'address list reloaded'),
+      onListReload: (file, size) => {
+        logger.info({ list: file, entries: size }, 'address list reloaded');
+        void this.serial(() => this.syncAllow());
+      },
       onLearn: (ip, account, at) => void this.remember({ ip, account, at }),
       onBudgetExhausted: (at, used) => {
         logger.error({ used, at: new Date(at).toISOString() }, 'ban budget for spoofable evidence exhausted: findings are reported, not banned (possible forged-source flood)');
@@ -89,6 +94,8 @@ export class Daemon {
       },
     });
     this.enforcer = options.enforcer;
+    // run.ts gave the enforcer the same list at creation.
+    this.allowInKernel = this.analyzer.allow.entries().join(' ');
     this.observer = new DaemonObserver({
       node: config.node ?? 'sipwarden', version: options.version ?? '0.0.0', enforcer: options.enforcer.name, clock: options.clock,
       ...(options.metrics ? { metrics: options.metrics } : {}), ...(options.alerter ? { alerter: options.alerter } : {}),
@@ -496,6 +503,16 @@ export class Daemon {
     this.analyzer.policy.active.add({ target: d.target, decisionId: d.id, expiresAt: d.expiresAt ?? null });
     await this.enforcer.apply([{ op: 'ban', target: d.target, expiresAt: d.expiresAt ?? null, decisionId: d.id }], now);
     logger.warn({ decision: d.id, target: d.target, sensor: d.sensor, actor: d.actor }, `banned ${d.target} (fleet, ${d.rule ?? d.origin}): ${d.reason}`);
+  }
+
+  /** The kernel's allowlist follows the list in memory (a reloaded `file:` list, the fleet's shared entries). */
+  private async syncAllow(): Promise<void> {
+    const entries = this.analyzer.allow.entries();
+    const key = entries.join(' ');
+    if (key === this.allowInKernel || !this.enforcer.replaceAllow) return;
+    await this.enforcer.replaceAllow(entries);
+    this.allowInKernel = key;
+    this.options.logger.info({ entries: entries.length }, 'kernel allowlist updated');
   }
 
   private async expire(): Promise<void> {

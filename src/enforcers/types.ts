@@ -58,6 +58,11 @@ export interface Enforcer {
   close(): Promise<void>;
   /** Backends whose kernel can ban by itself report those bans here until `signal` aborts. */
   watchKernelBans?(onBan: (ban: KernelBan) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Replaces the kernel allowlist (the config's entries, `file:` lists as they are now, and the fleet's shared
+   * entries), swapped in atomically where the backend can. Backends without allow sets leave it out.
+   */
+  replaceAllow?(entries: readonly string[]): Promise<void>;
   /** Intelligence feeds in sets of their own; backends without feed sets leave these out (feeds then only log). */
   feeds?: FeedSets;
 }

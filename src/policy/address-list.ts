@@ -16,6 +16,8 @@ export class AddressList {
   private set = new PrefixSet();
   private readonly files: string[] = [];
   private readonly inline: string[] = [];
+  /** Entries kept in the store (the fleet's shared allowlist), set at run time. */
+  private shared: string[] = [];
   private readonly mtimes = new Map<string, number>();
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -47,9 +49,28 @@ export class AddressList {
     return [...this.set.entries()];
   }
 
+  /**
+   * Replaces the entries that come from the store (`sipwarden allow add`), keeping the config's and the files'.
+   * Returns whether anything changed. Entries that do not parse are skipped with a problem.
+   */
+  setShared(entries: readonly string[]): boolean {
+    const sorted = [...entries].sort();
+    if (sorted.length === this.shared.length && sorted.every((e, i) => e === this.shared[i])) return false;
+    this.shared = sorted;
+    this.rebuild();
+    return true;
+  }
+
   private rebuild(): void {
     const next = new PrefixSet();
     for (const entry of this.inline) next.add(parseCidr(entry));
+    for (const entry of this.shared) {
+      try {
+        next.add(parseCidr(entry));
+      } catch {
+        this.onProblem({ source: 'store', message: `"${entry}" is not an address or prefix; skipped` });
+      }
+    }
     for (const file of this.files) {
       let text = '';
       try {

@@ -55,6 +55,9 @@ export async function runCommand(options: RunOptions): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   logger.info({ config: configPath(options.config), sources: config.sources.length, rules: Object.keys(config.rules) }, 'sipwarden starting');
   await daemon.start();
+  // The daemon's own timers do not hold the process (so tests and the CLI can stop cleanly): this does, until a
+  // signal, even when nothing else (a source, the API) keeps the event loop busy.
+  setInterval(() => undefined, 3_600_000);
   if (config.api) {
     const { startApiServer } = await import('../../api/server.js');
     const { loadGeo } = await import('../../geo/index.js');

@@ -9,11 +9,16 @@ import type { FeedSets, FeedUpdate } from '../types.js';
  */
 export class DryRunFeedSets implements FeedSets {
   private readonly tally: FeedTally;
-  private readonly allow: Cidr[];
+  private allow: Cidr[];
   private readonly lost = new Set<string>();
 
   constructor(private readonly clock: Clock, allow: readonly string[], private readonly record: (update: { feed: string; mode: string; count: number }) => void) {
     this.tally = new FeedTally(clock);
+    this.allow = allow.map((entry) => parseCidr(entry));
+  }
+
+  /** The allowlist changed (the dry-run enforcer's replaceAllow). */
+  setAllow(allow: readonly string[]): void {
     this.allow = allow.map((entry) => parseCidr(entry));
   }
 

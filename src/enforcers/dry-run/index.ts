@@ -9,7 +9,7 @@ export { DryRunFeedSets } from './feeds.js';
 
 export interface JournalEntry {
   at: number;
-  op: 'ban' | 'unban' | 'reconcile' | 'feed';
+  op: 'ban' | 'unban' | 'reconcile' | 'feed' | 'allow';
   target?: string;
   expiresAt?: number | null;
   count?: number;
@@ -34,9 +34,11 @@ export class DryRunEnforcer implements Enforcer {
   readonly journal: JournalEntry[] = [];
   readonly feeds: DryRunFeedSets;
   private readonly bans = new Map<string, { cidr: Cidr; expiresAt: number | null }>();
+  private readonly clock: Clock;
 
   constructor(private readonly journalPath?: string, private readonly journalLimit = 10_000, options: DryRunOptions = {}) {
     const clock = options.clock ?? systemClock;
+    this.clock = clock;
     this.feeds = new DryRunFeedSets(clock, options.allow ?? [], (update) => this.record({ at: clock.now(), op: 'feed', ...update }));
   }
 
@@ -62,6 +64,16 @@ export class DryRunEnforcer implements Enforcer {
     }
     if (failed.length > 0) throw swError('SW_ERR_ENFORCER', `dry-run: not an address or prefix: ${failed.slice(0, 5).join(', ')}`);
   }
+
+  /** Keeps the allowlist the feeds honour, and journals the change (op `allow`, with the count). */
+  async replaceAllow(entries: readonly string[]): Promise<void> {
+    this.feeds.setAllow(entries);
+    this.allowed = [...entries];
+    this.record({ at: this.clock.now(), op: 'allow', count: entries.length });
+  }
+
+  /** The allowlist last given to replaceAllow (tests). */
+  allowed: string[] = [];
 
   async reconcile(active: readonly BanEntry[], now: number): Promise<void> {
     this.bans.clear();

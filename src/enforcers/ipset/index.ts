@@ -49,7 +49,7 @@ class IpsetEnforcer implements Enforcer {
   private readonly banSet: Record<Family, string>;
   private readonly allowSet: Record<Family, string>;
   private readonly chains: OwnChain[];
-  private readonly allow: Record<Family, string[]> = { 4: [], 6: [] };
+  private allow: Record<Family, string[]> = { 4: [], 6: [] };
   /** Bans longer than the timeout limit, by target: the monotonic deadline they really end at. */
   private readonly longBans = new Map<string, { family: Family; deadline: number }>();
   private readonly queue = new SerialQueue();
@@ -63,11 +63,7 @@ class IpsetEnforcer implements Enforcer {
     this.runner = options.runner ?? commandRunner();
     this.banSet = { 4: `${prefix}4`, 6: `${prefix}6` };
     this.allowSet = { 4: `${prefix}-allow4`, 6: `${prefix}-allow6` };
-    for (const entry of options.allow ?? []) {
-      const parsed = parseBanTarget(entry);
-      if ('reason' in parsed) throw swError('SW_ERR_CONFIG', `ipset allow entry "${entry}": ${parsed.reason}`);
-      this.allow[parsed.cidr.family].push(parsed.canonical);
-    }
+    this.allow = parseAllow(options.allow ?? []);
     const hooks = options.forward ? ['INPUT', 'FORWARD'] : ['INPUT'];
     this.chains = FAMILIES.map((family) => ({
       family,
@@ -186,6 +182,17 @@ class IpsetEnforcer implements Enforcer {
     return ensureChain(this.runner, chain, async () => rebuildChain(this.runner, chain, await this.feeds.rules(chain.family)));
   }
 
+  /** Swaps a new allowlist in (`ipset swap` per family: no moment without one). */
+  async replaceAllow(entries: readonly string[]): Promise<void> {
+    this.allow = parseAllow(entries);
+    const failed: { target: string; reason: string }[] = [];
+    for (const family of FAMILIES) {
+      const lines = this.allow[family].map((target) => ({ text: `add ${this.allowSet[family]}-next ${target}`, target }));
+      failed.push(...(await this.replaceSet(this.allowSet[family], family, false, lines)).failed);
+    }
+    if (failed.length > 0) throw batchError('ipset allowlist', failed);
+  }
+
   /** Creates the ban sets where missing (`-exist` keeps existing ones and their bans) and reloads the allowlist. */
   private async ensureSets(): Promise<void> {
     try {
@@ -250,4 +257,14 @@ class IpsetEnforcer implements Enforcer {
 function setSpec(family: Family, timeouts: boolean): string {
   const base = `hash:net family ${family === 4 ? 'inet' : 'inet6'} maxelem ${MAX_ELEMENTS}`;
   return timeouts ? `${base} timeout 0 counters` : base;
+}
+
+function parseAllow(entries: readonly string[]): Record<Family, string[]> {
+  const allow: Record<Family, string[]> = { 4: [], 6: [] };
+  for (const entry of entries) {
+    const parsed = parseBanTarget(entry);
+    if ('reason' in parsed) throw swError('SW_ERR_CONFIG', `ipset allow entry "${entry}": ${parsed.reason}`);
+    allow[parsed.cidr.family].push(parsed.canonical);
+  }
+  return allow;
 }

@@ -48,12 +48,22 @@ const missingObject = (error: unknown) => /No such file or directory/.test(Strin
  * Every change goes through `nft -f -` in chunked transactions. Objects are checked without listing any
  * ban set, because nft fetches a listed set's elements first and at 1M elements that takes minutes.
  */
+function parseAllow(entries: readonly string[]): Cidr[] {
+  return entries.map((entry) => {
+    try {
+      return parseCidr(entry);
+    } catch (error) {
+      throw swError('SW_ERR_ENFORCER', `nftables: allow entry "${entry}" is not an address or prefix`, error);
+    }
+  });
+}
+
 class NftablesEnforcer implements Enforcer {
   readonly name = 'nftables';
   private readonly runner: CommandRunner;
   private readonly layout: Layout;
   private readonly chunkSize: number;
-  private readonly allow: Cidr[];
+  private allow: Cidr[];
   /** Whether re-adding an element replaces its timeout; probed by init, false (the safe way) until then. */
   private updatesTimeouts = false;
   /** Small batches (a ban as it happens) go through a long-lived nft; large ones through `nft -f -`. */
@@ -68,13 +78,7 @@ class NftablesEnforcer implements Enforcer {
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     const { runner, layout, chunkSize } = this;
     this.feeds = new NftFeedSets({ runner, table: layout.table, chunkSize, clock: options.clock ?? systemClock, updatesTimeouts: () => this.updatesTimeouts });
-    this.allow = (options.allow ?? []).map((entry) => {
-      try {
-        return parseCidr(entry);
-      } catch (error) {
-        throw swError('SW_ERR_ENFORCER', `nftables: allow entry "${entry}" is not an address or prefix`, error);
-      }
-    });
+    this.allow = parseAllow(options.allow ?? []);
   }
 
   async init(): Promise<void> {
@@ -205,6 +209,12 @@ class NftablesEnforcer implements Enforcer {
     } finally {
       await this.nft(['delete', 'set', ...set.split(' ')]);
     }
+  }
+
+  async replaceAllow(entries: readonly string[]): Promise<void> {
+    this.allow = parseAllow(entries);
+    // install() flushes the allow sets and refills them in the transaction that also re-declares everything.
+    await this.install();
   }
 
   private async install(): Promise<void> {
