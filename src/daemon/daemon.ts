@@ -408,6 +408,14 @@ export class Daemon {
     return this.observer.health(this.analyzer.policy.active.size);
   }
 
+  /**
+   * A decision made while the fleet store was offline (a provisional id) is now stored under `id`: the poll and
+   * the watch see it under that id and must know it as this node's own, enforced already.
+   */
+  decisionStored(provisionalId: number, id: number): void {
+    if (this.ownDecisions.delete(provisionalId)) this.ownDecisions.add(id);
+  }
+
   /** Enforces what the API just stored now, instead of at the next poll. */
   syncNow(): void {
     void this.serial(() => this.syncFromStore());
