@@ -401,6 +401,53 @@ export interface Store {
    * with every active ban first and after each reconnect, until `signal` aborts. Reports come one at a time.
    */
   watchDecisions?(onChange: (change: DecisionChange) => void | Promise<void>, signal: AbortSignal, onError?: (error: Error) => void): Promise<void>;
+
+  /**
+   * Fleet stores only: adds one node's counts for fleet-wide rules (`scope: fleet`, see src/fleet/), then returns
+   * the fleet's totals of every (rule, key) in `increments`, for the window given and the one before it. The add
+   * commits before the totals are read, so of two nodes flushing at once the later one sees both adds. Throws
+   * SW_ERR_STORE when the database cannot be reached.
+   */
+  addFleetCounts?(node: string, increments: readonly FleetIncrement[]): Promise<FleetTotal[]>;
+  /**
+   * Fleet stores only: claims the finding of `rule` for `key` in the window starting at `windowStart`; true for
+   * exactly one caller in the fleet. Refused too while a claim of the window before stands, since the sliding
+   * estimate still carries the events that fired it.
+   */
+  claimFleetFinding?(claim: { rule: string; key: string; windowStart: number; windowMs: number; node: string; at: number }): Promise<boolean>;
+  /** Fleet stores only: removes fleet counters and claims of windows that started before `before`; returns rows removed. */
+  pruneFleetCounts?(before: number): Promise<number>;
+}
+
+/** One node's counts for one (rule, key) in one fixed window of the rule's length, aligned to the epoch. */
+export interface FleetIncrement {
+  rule: string;
+  key: string;
+  windowStart: number;
+  windowMs: number;
+  /** Events counted (counting rules). */
+  count: number;
+  /** Of them, events whose evidence is verified. */
+  verified: number;
+  firstAt: number;
+  lastAt: number;
+  /** Distinct rules: the values seen (accounts or destinations), with whether any sighting was verified. */
+  values?: readonly { value: string; verified: boolean }[];
+}
+
+/** The fleet's total for one (rule, key) in one window: every node's increments added up. */
+export interface FleetTotal {
+  rule: string;
+  key: string;
+  windowStart: number;
+  /**
+   * Events, or distinct values for distinct rules. For the window before the one asked, distinct values also seen
+   * in the asked window are left out, so the two totals never count one value twice.
+   */
+  count: number;
+  /** Events (distinct values) with verified evidence. */
+  verified: number;
+  firstAt: number;
 }
 
 export type DecisionChange = { type: 'changed'; decision: Decision } | { type: 'resync'; active: Decision[] };

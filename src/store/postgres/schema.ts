@@ -198,6 +198,46 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `),
   },
+  {
+    // One row per node in fleet_counters: nodes never update the same row, so their flushes never wait on each other.
+    description: 'fleet-wide rule counters: per-window counts per node, distinct values, and claims',
+    up: sql(`
+      CREATE TABLE fleet_counters (
+        rule text NOT NULL,
+        key text NOT NULL,
+        window_start bigint NOT NULL,
+        node text NOT NULL,
+        count integer NOT NULL,
+        verified integer NOT NULL,
+        first_at bigint NOT NULL,
+        last_at bigint NOT NULL,
+        PRIMARY KEY (rule, key, window_start, node)
+      );
+      CREATE INDEX fleet_counters_window ON fleet_counters (window_start);
+
+      CREATE TABLE fleet_distinct (
+        rule text NOT NULL,
+        key text NOT NULL,
+        window_start bigint NOT NULL,
+        value text NOT NULL,
+        verified boolean NOT NULL,
+        first_at bigint NOT NULL,
+        PRIMARY KEY (rule, key, window_start, value)
+      );
+      CREATE INDEX fleet_distinct_window ON fleet_distinct (window_start);
+
+      -- The node that decides on a (rule, key) in a window: the first to insert the row.
+      CREATE TABLE fleet_claims (
+        rule text NOT NULL,
+        key text NOT NULL,
+        window_start bigint NOT NULL,
+        node text NOT NULL,
+        at bigint NOT NULL,
+        PRIMARY KEY (rule, key, window_start)
+      );
+      CREATE INDEX fleet_claims_window ON fleet_claims (window_start);
+    `),
+  },
 ];
 
 /**

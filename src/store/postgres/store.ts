@@ -4,12 +4,13 @@ import { swError } from '../../core/errors.js';
 import type { Incident } from '../../fraud/incidents.js';
 import type { SourcePosition } from '../../sources/types.js';
 import type {
-  ApiToken, AuditEntry, Decision, DecisionQuery, EventQuery, EventStats, FeedState, HoneypotAccount, HoneypotQuery,
+  ApiToken, AuditEntry, Decision, DecisionQuery, EventQuery, EventStats, FeedState, FleetIncrement, FleetTotal, HoneypotAccount, HoneypotQuery,
   HoneypotRecords, HoneypotSource, HoneypotTally, HoneypotTallyField, HoneypotTotals, HotlistEntry, KnownGoodPair,
   NewDecision, RetentionPolicy, Role, Store, StoredAuditEntry, StoredEvent, StoredHoneypotHit,
 } from '../types.js';
 import { ConsoleTables } from './console.js';
 import { Params, text, type Database, type Queryable } from './db.js';
+import { FleetTables } from './fleet.js';
 import { HoneypotTables } from './honeypot.js';
 import { pruneTables } from './prune.js';
 import * as rows from './rows.js';
@@ -29,6 +30,7 @@ const INSERT_CHUNK = 5000;
 export class PostgresStore implements Store {
   private readonly honeypot: HoneypotTables;
   private readonly console: ConsoleTables;
+  private readonly fleet: FleetTables;
   private closed = false;
 
   constructor(
@@ -37,6 +39,7 @@ export class PostgresStore implements Store {
   ) {
     this.honeypot = new HoneypotTables(db);
     this.console = new ConsoleTables(db);
+    this.fleet = new FleetTables(db);
   }
 
   async appendEvents(events: readonly SecurityEvent[], positions: readonly SourcePosition[] = []): Promise<number[]> {
@@ -294,6 +297,18 @@ export class PostgresStore implements Store {
   watchDecisions(onChange: (change: DecisionChange) => void | Promise<void>, signal: AbortSignal, onError?: (error: Error) => void): Promise<void> {
     const deps = { client: () => this.db.client(), decision: (id: number) => this.decision(id), activeBans: (now: number) => this.activeBans(now), clock: this.clock };
     return watchDecisions(deps, onChange, signal, onError);
+  }
+
+  addFleetCounts(node: string, increments: readonly FleetIncrement[]): Promise<FleetTotal[]> {
+    return this.fleet.add(node, increments);
+  }
+
+  claimFleetFinding(claim: { rule: string; key: string; windowStart: number; windowMs: number; node: string; at: number }): Promise<boolean> {
+    return this.fleet.claim(claim);
+  }
+
+  pruneFleetCounts(before: number): Promise<number> {
+    return this.fleet.prune(before);
   }
 
   prune(now: number, retention: RetentionPolicy): Promise<number> {
