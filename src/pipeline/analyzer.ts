@@ -12,6 +12,19 @@ export interface AnalyzerHooks {
   onBudgetExhausted?: (at: number, used: number) => void;
   /** A new or refreshed (ip, account) success, for the daemon to persist. */
   onLearn?: (ip: string, account: string, at: number) => void;
+  /**
+   * Counts the fleet-wide rules (`scope: fleet`) across nodes; those rules then leave the local engine. Without
+   * it (a replay, one node) they run in the local engine on this node's events alone.
+   */
+  fleet?: FleetSink;
+}
+
+/** Where events for fleet-wide rules go; their findings come back later, through `Analyzer.decide`. */
+export interface FleetSink {
+  /** Whether rule `name` is counted by the fleet. */
+  counts(name: string): boolean;
+  /** Takes an event past the known-good filter; must not block. */
+  observe(event: SecurityEvent): void;
 }
 
 export interface AnalyzerStats {
@@ -49,11 +62,13 @@ export class Analyzer {
   readonly stats: AnalyzerStats = { events: 0, byKind: new Map(), findings: {}, tampered: 0, knownGoodFailures: 0 };
   private readonly shadow: RuleEngine;
   private readonly onLearn: AnalyzerHooks['onLearn'];
+  private readonly fleet: FleetSink | undefined;
 
   constructor(config: Config, hooks: AnalyzerHooks = {}) {
     this.onLearn = hooks.onLearn;
+    const fleet = (this.fleet = hooks.fleet);
     const rules = rulesFromConfig(config);
-    this.engine = new RuleEngine(rules);
+    this.engine = new RuleEngine(fleet ? rules.filter((rule) => !fleet.counts(rule.name)) : rules);
     this.shadow = new RuleEngine(rules.filter((r) => r.key === 'ip' && !r.distinct));
     this.knownGood = new KnownGood(config['known-good'].remember);
     this.allow = new AddressList('allow', config.allow, hooks.onListProblem, hooks.onListReload);
@@ -100,15 +115,21 @@ export class Analyzer {
       }
       return { decisions, findings };
     }
+    this.fleet?.observe(event);
     const findings = this.engine.observe(event);
     if (findings.length === 0) return NOTHING;
     const decisions: NewDecision[] = [];
     for (const finding of findings) {
-      stats.findings[finding.rule.name] = (stats.findings[finding.rule.name] ?? 0) + 1;
-      const decision = this.policy.decide(finding, now);
+      const decision = this.decide(finding, now);
       if (decision) decisions.push(decision);
     }
     return { decisions, findings };
+  }
+
+  /** A finding through policy: those of `process`, and those the fleet counters report later. */
+  decide(finding: Finding, now: number): NewDecision | null {
+    this.stats.findings[finding.rule.name] = (this.stats.findings[finding.rule.name] ?? 0) + 1;
+    return this.policy.decide(finding, now);
   }
 
   /** Periodic housekeeping: idle detector keys, old known-good pairs, escalation history. */
