@@ -17,6 +17,7 @@ import type { Alerter } from '../alerts/alerter.js';
 import type { HealthReport } from '../api/context.js';
 import type { Metrics } from '../metrics/index.js';
 import { FeedManager } from '../feeds/manager.js';
+import { createFleetRules, type FleetRules } from '../fleet/index.js';
 import { EventWriter } from './event-writer.js';
 import { DaemonObserver } from './observer.js';
 import { bindSources, parseBatch, type BoundSource } from './sources.js';
@@ -60,6 +61,8 @@ export class Daemon {
   feeds: FeedManager | undefined;
   /** The call-authorisation endpoint, when `fraud.authorize` is configured. */
   authorizeServer: AuthorizeServer | undefined;
+  /** Fleet-wide rules (`scope: fleet`), counted with the other nodes in the store. */
+  readonly fleetRules: FleetRules | undefined;
   private readonly writer: EventWriter;
   private readonly observer: DaemonObserver;
   /** Bound sources by sensor id, so an action reaches the server that reported the call. */
@@ -81,7 +84,11 @@ export class Daemon {
 
   constructor(private readonly options: DaemonOptions) {
     const { config, logger } = options;
+    this.fleetRules = createFleetRules(config, options.store, {
+      logger, clock: options.clock, decide: (finding, now) => this.analyzer.decide(finding, now), commit: (decisions) => this.serial(() => this.commit(decisions)),
+    });
     this.analyzer = new Analyzer(config, {
+      ...(this.fleetRules ? { fleet: this.fleetRules } : {}),
       onListProblem: (p) => logger.warn({ list: p.source, line: p.line }, p.message),
       onListReload: (file, size) => {
         logger.info({ list: file, entries: size }, 'address list reloaded');
@@ -169,6 +176,7 @@ export class Daemon {
         for (const pair of await store.knownGood({ since: from })) this.analyzer.knownGood.remember(pair.ip, pair.account, pair.lastSeen);
       });
     }
+    this.fleetRules?.start();
     this.every(SYNC_MS, () => this.syncFromStore());
     this.every(SYNC_MS, () => this.expire());
     this.every(VERIFY_MS, () => this.verify());
@@ -560,6 +568,7 @@ export class Daemon {
     await this.authorizeServer?.close();
     for (const timer of this.timers) clearInterval(timer);
     await Promise.allSettled(this.running);
+    await this.fleetRules?.stop();
     await this.queue;
     await this.writer.flush();
     await this.saveIncidents().catch((error: unknown) => this.options.logger.error({ err: describeError(error) }, 'could not save fraud incidents'));
