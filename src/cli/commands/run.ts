@@ -6,6 +6,7 @@ import { VERSION } from '../../core/version.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { createEnforcer } from '../../enforcers/index.js';
 import { AddressList } from '../../policy/address-list.js';
+import { openResilientStore } from '../../store/resilient/index.js';
 import { configPath, openStore, requireConfig } from '../context.js';
 
 export interface RunOptions {
@@ -26,7 +27,11 @@ export async function runCommand(options: RunOptions): Promise<void> {
     rules: [...Object.keys(config.rules), 'fraud', 'kernel-guard'],
     alertChannels: [...(config.alerts?.email ? ['email'] : []), ...(config.alerts?.webhooks ?? []).map((_, i) => `webhook[${i}]`)],
   });
-  const store = timedStore(await openStore(config), metrics);
+  // Fleet mode: a PostgreSQL outage queues writes (decisions to the spool) instead of failing them.
+  const fleet = config.store.postgres === undefined ? undefined : await openResilientStore({
+    spoolPath: config.store.spool, logger, clock: systemClock, open: () => openStore(config),
+  });
+  const store = timedStore(fleet ?? (await openStore(config)), metrics);
   const allow = new AddressList('allow', config.allow, (p) => logger.warn({ list: p.source, line: p.line }, p.message));
   const enforcer = timedEnforcer(await createEnforcer(config, { allow: allow.entries(), onWarning: (message) => logger.warn(message) }), metrics);
   const alerter = config.alerts ? new (await import('../../alerts/alerter.js')).Alerter(config.alerts, {
@@ -35,6 +40,7 @@ export async function runCommand(options: RunOptions): Promise<void> {
   const daemon = new Daemon({
     config, store, logger, clock: systemClock, enforcer, fromStart: options.fromStart ?? false, metrics, version: VERSION, ...(alerter ? { alerter } : {}),
   });
+  fleet?.onReplayed((provisionalId, id) => daemon.decisionStored(provisionalId, id));
   let api: { close(): Promise<void> } | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
