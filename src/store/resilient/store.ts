@@ -40,6 +40,10 @@ export interface ResilientStoreOptions {
  */
 export class ResilientStore implements Store {
   readonly watchDecisions?: Store['watchDecisions'];
+  /** Fleet counters are never queued: counts sent late would land in the wrong window, so offline they fail at once. */
+  readonly addFleetCounts?: Store['addFleetCounts'];
+  readonly claimFleetFinding?: Store['claimFleetFinding'];
+  readonly pruneFleetCounts?: Store['pruneFleetCounts'];
   private readonly catchUp: CatchUp;
   private nextId: number;
   /** Decisions made while offline and not yet stored, by provisional id. */
@@ -57,6 +61,12 @@ export class ResilientStore implements Store {
       const { seq, ...write } = record;
       if (write.op === 'decision') this.provisional.set(write.id, { ...write.decision, id: write.id });
       this.catchUp.enqueue({ kind: 'spooled', seq, write });
+    }
+    const { addFleetCounts, claimFleetFinding, pruneFleetCounts } = inner;
+    if (addFleetCounts && claimFleetFinding && pruneFleetCounts) {
+      this.addFleetCounts = (node, increments) => this.read(() => addFleetCounts.call(inner, node, increments));
+      this.claimFleetFinding = (claim) => this.read(() => claimFleetFinding.call(inner, claim));
+      this.pruneFleetCounts = (before) => this.read(() => pruneFleetCounts.call(inner, before));
     }
     const watch = inner.watchDecisions?.bind(inner);
     if (watch) {
