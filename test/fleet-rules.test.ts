@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { captureLogger } from '../src/alerts/testing.js';
 import { validateConfig } from '../src/config/load.js';
@@ -9,6 +11,7 @@ import { Analyzer } from '../src/pipeline/analyzer.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/postgres/index.js';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../src/store/testing/postgres-server.js';
 import type { Decision } from '../src/store/types.js';
+import { cli, startDaemon, tempDir, waitFor, type RunningDaemon } from './helpers.js';
 
 const W = 600_000;
 /** A minute into a window, so the events of one test stay in one window unless it says otherwise. */
@@ -182,5 +185,75 @@ describe('fleet-wide rules on a real PostgreSQL', { skip }, () => {
     await node.fleet.flush();
     assert.match(node.log(), /fleet: counters available again/);
     assert.equal(node.decided.length, 1, 'counting again after the outage');
+  });
+});
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+function stamp(d = new Date()): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+const wrongPassword = (ip: string, account: string): string =>
+  `[${stamp()}] NOTICE[1638] chan_sip.c: Registration from '<sip:${account}@192.0.2.10>' failed for '${ip}:5060' - Wrong password\n`;
+
+/** What a dry-run enforcer journalled. */
+function journal(path: string): { op: string; target: string }[] {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string; target: string });
+  } catch {
+    return [];
+  }
+}
+
+/** The same through `sipwarden run`: three daemons, each tailing its own PBX log, with dry-run enforcers. */
+describe('fleet-wide rules across three daemons', { skip }, () => {
+  let server: PostgresServer;
+  const dir = tempDir('sw-fleet-rules-');
+  const daemons: RunningDaemon[] = [];
+  const nodes = ['pbx-a', 'pbx-b', 'pbx-c'].map((name) => ({
+    name, log: join(dir, `${name}.log`), config: join(dir, `${name}.yaml`), journal: join(dir, `${name}.ndjson`),
+  }));
+
+  before(async () => {
+    server = await startPostgres();
+    const url = await server.createDatabase();
+    for (const n of nodes) {
+      writeFileSync(n.log, `[${stamp()}] VERBOSE[1] asterisk.c: Asterisk Ready.\n`);
+      writeFileSync(n.config, [
+        `node: ${n.name}`, `store: { postgres: "${url}" }`, `sources: [{ id: ast, type: file, path: ${n.log}, format: asterisk, startAt: start }]`,
+        'allow: [127.0.0.0/8]', `enforce: { backend: dry-run, journal: ${n.journal} }`,
+        'rules:',
+        '  bruteforce: { on: [auth-failure], threshold: 5, window: 1m, ban: 1h }',
+        '  spread: { on: [auth-failure], threshold: 10, window: 10m, ban: 1h, scope: fleet }', '',
+      ].join('\n'));
+    }
+  });
+  after(async () => {
+    await Promise.all(daemons.map((d) => d.stop()));
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('4 attempts on each node, below every local threshold, ban the attacker once and every node enforces it', async () => {
+    for (const n of nodes) daemons.push(startDaemon(n.config));
+    await Promise.all(daemons.map((d) => d.waitForLog(/fleet: enforced every active ban/)));
+    for (const n of nodes) {
+      // 9 attempts in all from the quiet address, before the attacker's, so they are counted first.
+      for (let i = 0; i < 3; i++) appendFileSync(n.log, wrongPassword('198.51.100.7', `30${i}`));
+      for (let i = 0; i < 4; i++) appendFileSync(n.log, wrongPassword(ATTACKER, `10${i}`));
+    }
+    for (const n of nodes) {
+      await waitFor(() => journal(n.journal).some((e) => e.op === 'ban' && e.target === ATTACKER), 5000, `${n.name} enforces the fleet ban`);
+    }
+    // One more flush interval: every count is in, and nothing else may come of it.
+    await new Promise((r) => setTimeout(r, 700));
+    const listed = JSON.parse(cli(['list', '--json', '--config', nodes[0]!.config]).stdout) as { target: string; rule?: string; sensor?: string }[];
+    assert.deepEqual(listed.map((d) => [d.target, d.rule]), [[ATTACKER, 'spread']], 'one ban, by the fleet rule; the quiet address is not banned');
+    const decider = nodes.find((n) => n.name === listed[0]!.sensor);
+    assert.ok(decider, `decided by one of the nodes (${listed[0]!.sensor})`);
+    for (const [i, n] of nodes.entries()) {
+      assert.ok(!journal(n.journal).some((e) => e.target === '198.51.100.7'));
+      if (n === decider) continue;
+      assert.ok(daemons[i]!.logs.some((l) => /banned 203\.0\.113\.50 \(fleet, spread\)/.test(l.msg)), `${n.name} got it through the decision watch`);
+    }
   });
 });
