@@ -156,7 +156,7 @@ export class CatchUp {
     if (write.kind === 'events') this.queuedEvents -= write.events.length;
     if (write.kind === 'honeypot') this.queuedEvents -= write.records.hits.length;
     if (write.kind !== 'spooled') return;
-    this.spool.done(write.seq, id);
+    this.onSpool(() => this.spool.done(write.seq, id));
     if (write.write.op !== 'decision' || id === undefined) return;
     const provisionalId = write.write.id;
     this.replayed.set(provisionalId, id);
@@ -165,7 +165,7 @@ export class CatchUp {
   }
 
   private caughtUp(): void {
-    this.spool.clear();
+    this.onSpool(() => this.spool.clear());
     // Every write that named a provisional id is stored: the mapping has done its work.
     this.replayed.clear();
     const offlineMs = this.offlineSince === undefined ? 0 : this.options.clock.now() - this.offlineSince;
@@ -176,6 +176,18 @@ export class CatchUp {
     this.storedCount = 0;
     this.retryMs = this.options.retryMinMs ?? DEFAULT_RETRY_MIN_MS;
     for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /**
+   * Marking the spool after PostgreSQL has the write: a disk fault here must not stop the catch-up, and costs
+   * only a replay at the next start that finds the writes already stored.
+   */
+  private onSpool(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.options.logger.error({ err: describeError(error) }, 'fleet: cannot mark the spool; its writes will be looked up again at the next start');
+    }
   }
 }
 

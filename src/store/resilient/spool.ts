@@ -24,8 +24,8 @@ export interface SpoolContents {
 type Line = SpoolRecord | { done: number; id?: number };
 
 /**
- * An append-only NDJSON file: one line per write, then a `done` line once PostgreSQL has it. Each line is
- * fsynced before the caller goes on, so a crash or power loss right after a ban keeps its decision. A torn last
+ * An append-only NDJSON file: one line per write, then a `done` line once PostgreSQL has it. A decision's line
+ * is fsynced before the caller goes on, so a crash or power loss right after a ban keeps it. A torn last
  * line (a crash mid-write) is ignored. The file is emptied when every write in it is replayed.
  *
  * Used by one process at a time (the daemon); the CLI never opens it.
@@ -64,16 +64,23 @@ export class Spool {
     return { spool, contents: { pending: contents.pending, replayed: contents.replayed, lowestId: contents.lowestId } };
   }
 
-  /** Appends a write and waits for the disk; returns its sequence number. */
-  append(write: SpooledWrite): number {
+  /**
+   * Appends a write; returns its sequence number. `sync` (the default) waits for the disk. Without it the line
+   * survives a crash of the process but not of the machine, for writes too frequent to wait each on a disk
+   * flush (a known-good pair per registration); the next synced line flushes it too.
+   */
+  append(write: SpooledWrite, sync = true): number {
     const seq = this.nextSeq++;
-    this.write({ ...write, seq });
+    this.write({ ...write, seq }, sync);
     return seq;
   }
 
-  /** Marks a write replayed; `id` is the stored id of a replayed decision. */
+  /**
+   * Marks a write replayed; `id` is the stored id of a replayed decision. Not synced: a `done` lost to a power
+   * cut only means a replay that finds the write already stored.
+   */
   done(seq: number, id?: number): void {
-    this.write(id === undefined ? { done: seq } : { done: seq, id });
+    this.write(id === undefined ? { done: seq } : { done: seq, id }, false);
   }
 
   /** Empties the file: everything in it is in PostgreSQL. */
@@ -86,10 +93,10 @@ export class Spool {
     closeSync(this.fd);
   }
 
-  private write(line: Line): void {
+  private write(line: Line, sync = true): void {
     try {
       writeSync(this.fd, `${JSON.stringify(line)}\n`);
-      fsyncSync(this.fd);
+      if (sync) fsyncSync(this.fd);
     } catch (error) {
       throw swError('SW_ERR_STORE', `cannot write the fleet spool ${this.path}: ${(error as Error).message}`, error);
     }

@@ -121,7 +121,8 @@ export class ResilientStore implements Store {
   }
 
   private spooled(write: SpooledWrite): void {
-    this.catchUp.enqueue({ kind: 'spooled', seq: this.spool.append(write), write });
+    // A known-good pair comes with every registration: waiting on a disk flush for each would stall the daemon.
+    this.catchUp.enqueue({ kind: 'spooled', seq: this.spool.append(write, write.op !== 'known-good'), write });
   }
 
   appendEvents(events: readonly SecurityEvent[], positions: readonly SourcePosition[] = []): Promise<number[]> {
