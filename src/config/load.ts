@@ -129,6 +129,10 @@ export function validateConfig(input: unknown, file = 'config'): Config {
     if (rule.scope === 'fleet' && config.store.postgres === undefined) {
       problems.push(`  rules.${name}.scope: "fleet" needs store.postgres (fleet mode), where the nodes add up their counters; use scope: node with store.sqlite`);
     }
+    // Nodes send their counts every half second: a shorter window than a few flushes would count next to nothing.
+    if (rule.scope === 'fleet' && rule.window < 10_000) {
+      problems.push(`  rules.${name}.window: got ${rule.window / 1000}s, a fleet rule needs a window of at least 10s`);
+    }
   }
   if (problems.length > 0) throw swError('SW_ERR_CONFIG', `${file} is invalid:\n${problems.join('\n')}`);
   if (!config.node) config.node = hostname().split('.')[0] ?? 'sipwarden';
