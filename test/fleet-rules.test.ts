@@ -73,6 +73,26 @@ function fleetNode(name: string, url: string, store: PostgresStore, clock: Manua
   };
 }
 
+describe('fleet rule config', () => {
+  const spread = { on: ['auth-failure'], threshold: 50, window: '10m', scope: 'fleet' };
+  it('is refused without store.postgres, naming the rule', () => {
+    assert.throws(() => validateConfig({ rules: { spread } }), (e: Error) => /rules\.spread\.scope: "fleet" needs store\.postgres/.test(e.message));
+  });
+  it('is refused with a window shorter than a few flushes', () => {
+    assert.throws(
+      () => validateConfig({ store: { postgres: 'postgres://sw:pw@db1/sw' }, rules: { spread: { ...spread, window: '2s' } } }),
+      (e: Error) => /rules\.spread\.window: got 2s, a fleet rule needs a window of at least 10s/.test(e.message) && !e.message.includes('pw@'),
+    );
+  });
+  it('defaults to scope node, and a replay without a fleet counts a fleet rule on its own events', () => {
+    const config = validateConfig({ rules: { local: { on: ['auth-failure'], threshold: 2 } } });
+    assert.equal(config.rules.local?.scope, 'node');
+    const replay = new Analyzer(fleetConfig('replay', 'postgres://sw:pw@db1/sw'));
+    const found = Array.from({ length: 50 }, (_, i) => replay.process({ ...failure(ATTACKER, T + i), kind: 'acl-denied' }).findings).flat();
+    assert.deepEqual(found.map((f) => f.rule.name), ['spread']);
+  });
+});
+
 describe('fleet-wide rules on a real PostgreSQL', { skip }, () => {
   let server: PostgresServer;
   const stores: PostgresStore[] = [];
