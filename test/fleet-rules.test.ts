@@ -140,7 +140,7 @@ describe('fleet-wide rules on a real PostgreSQL', { skip }, () => {
     assert.equal(pbxs.reduce((n, p) => n + p.fleet.stats.skipped, 0), 0);
   });
 
-  it('works with one node alone, and counts a burst that straddles a window boundary whole', async () => {
+  it('works with one node alone, counts a burst that straddles a window boundary whole, and prunes old windows', async () => {
     const url = await server.createSchema();
     const store = await open(url);
     const alone = fleetNode('alone', url, store, clock);
@@ -154,6 +154,17 @@ describe('fleet-wide rules on a real PostgreSQL', { skip }, () => {
     assert.equal(alone.decided.length, 1);
     assert.match(alone.decided[0]?.policy[0]?.detail ?? '', /25 events in this 10m window and 30 in the one before/);
     assert.equal(alone.decided[0]?.firstEventAt, boundary - 30_000, 'the evidence starts at the first counted event');
+
+    // Half an hour on, both windows are older than twice the longest fleet window: the next flush removes them.
+    clock.advance(30 * 60_000);
+    try {
+      alone.feed([denied(ATTACKER, clock.now())]);
+      await alone.fleet.flush();
+      const windows = await store.db.query<{ window_start: number }>('SELECT window_start FROM fleet_counters UNION ALL SELECT window_start FROM fleet_claims');
+      assert.deepEqual(windows.rows.map((r) => r.window_start), [windowStartOf(clock.now(), W)]);
+    } finally {
+      clock.set(T);
+    }
   });
 
   it('a node that joins mid-window adds to the same counters, and the fleet still decides once', async () => {

@@ -127,7 +127,6 @@ export class FleetRules {
     let totals: FleetTotal[];
     try {
       totals = await store.addFleetCounts(node, increments);
-      await this.prune();
     } catch (error) {
       this.stats.skipped += increments.reduce((n, i) => n + i.count, 0);
       if (!this.down) logger.warn({ err: describeError(error) }, 'fleet: counters unavailable; fleet-wide rules skip events until the store answers, local rules go on');
@@ -136,6 +135,7 @@ export class FleetRules {
     }
     if (this.down) logger.info('fleet: counters available again; fleet-wide rules count again');
     this.down = false;
+    await this.prune().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'fleet: could not remove old counter windows'));
     const byWindow = new Map(totals.map((t) => [`${t.rule}\u0000${t.key}\u0000${t.windowStart}`, t]));
     const decisions: NewDecision[] = [];
     for (const touched of batch.keys()) {
