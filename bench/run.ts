@@ -91,6 +91,7 @@ if (!canCreateNetns()) {
   const cost = await kernel.perPacketCost();
   process.stdout.write(`per-packet cost: ${JSON.stringify(cost)}\n`);
   process.stdout.write(await (await import('./feeds.js')).feedFigures());
+  process.stdout.write(await import('./fleet.js').then(async (fleet) => fleet.formatFleetFigures(await fleet.fleetFigures())));
 }
 
 // Syslog ingestion under load (loopback only): listener and Kamailio parser here, the sender in its own process.
