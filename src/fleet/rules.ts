@@ -114,7 +114,9 @@ export class FleetRules {
     if (this.batch.size === 0 && this.batch.dropped === 0) return Promise.resolve();
     const batch = this.batch;
     this.batch = new FleetBatch(this.options.maxBatch ?? 50_000);
-    this.flushing = this.send(batch).finally(() => (this.flushing = undefined));
+    this.flushing = this.send(batch)
+      .catch((error: unknown) => this.options.logger.error({ err: describeError(error) }, 'fleet: a flush failed'))
+      .finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
