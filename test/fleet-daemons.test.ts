@@ -86,6 +86,19 @@ describe('fleet: two daemons sharing PostgreSQL', { skip }, () => {
     assert.ok(!daemons[0]!.logs.some((l) => /^banned 198\.51\.100\.9/.test(l.msg)));
   });
 
+  it('an address allowlisted through one node is never banned by another, and reaches its kernel allow sets', async () => {
+    const added = cli(['allow', 'add', '203.0.113.88', '--reason', 'customer ACME', '--config', b.config]);
+    assert.equal(added.status, 0, added.stderr);
+    await daemons[0]!.waitForLog(/shared allowlist loaded from the store/, 5000);
+    assert.ok(journal(a.journal).some((e) => e.op === 'allow' && (e as { count?: number }).count === 2), 'config 127.0.0.0/8 plus the shared entry');
+    for (let i = 0; i < 6; i++) appendFileSync(a.log, wrongPassword('203.0.113.88'));
+    for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPassword('203.0.113.89'));
+    await daemons[0]!.waitForLog(/banned 203\.0\.113\.89/);
+    assert.ok(!daemons[0]!.logs.some((l) => /banned 203\.0\.113\.88/.test(l.msg)), 'the allowlisted address is not banned');
+    const audit = JSON.parse(cli(['why', '203.0.113.88', '--json', '--config', a.config]).stdout) as { audit: { action: string }[] };
+    assert.ok(audit.audit.some((e) => e.action === 'allow-add'));
+  });
+
   it('a node that starts later enforces every active ban at once', async () => {
     assert.equal(cli(['ban', '198.51.100.0/24', '--for', '1h', '--reason', 'seen at the SBC', '--config', a.config]).status, 0);
     const c = node('c');
@@ -94,10 +107,10 @@ describe('fleet: two daemons sharing PostgreSQL', { skip }, () => {
     const late = startDaemon(c.config);
     daemons.push(late);
     const resync = await late.waitForLog(/fleet: enforced every active ban of the fleet/) as { msg: string; bans?: number };
-    assert.equal(resync.bans, 1, 'the /24 (the earlier ban was lifted)');
+    assert.equal(resync.bans, 2, 'the /24 and 203.0.113.89 (the first ban was lifted)');
     // The dry-run journal records a reconcile as a count: the kernel set now holds exactly the fleet's bans.
-    assert.ok(journal(c.journal).some((e) => e.op === 'reconcile' && (e as { count?: number }).count === 1));
+    assert.ok(journal(c.journal).some((e) => e.op === 'reconcile' && (e as { count?: number }).count === 2));
     const listed = JSON.parse(cli(['list', '--json', '--config', c.config]).stdout) as { target: string }[];
-    assert.deepEqual(listed.map((d) => d.target), ['198.51.100.0/24']);
+    assert.deepEqual(listed.map((d) => d.target).sort(), ['198.51.100.0/24', '203.0.113.89']);
   });
 });

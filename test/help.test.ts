@@ -7,7 +7,7 @@ const EXPECTED = [
   'run', 'parse', 'test', 'why', 'list', 'ban', 'unban', 'guard', 'stop', 'doctor',
   'honeypot', 'honeypot report', 'config', 'config check', 'config schema',
   'token', 'token create', 'token list', 'token revoke', 'api', 'api openapi', 'install',
-  'feeds', 'feeds status', 'feeds sync',
+  'feeds', 'feeds status', 'feeds sync', 'allow', 'allow add', 'allow remove', 'allow list',
 ];
 const SECTIONS = ['DESCRIPTION', 'EXAMPLES', 'EXIT STATUS'];
 

@@ -234,6 +234,36 @@ const MANUALS: Record<string, Manual> = {
     files: [CONFIG_FILE, STORE_FILE],
     environment: [...CONFIG_ENV, ACTOR_ENV],
   },
+  allow: {
+    description: [
+      "Manages the allowlist kept in the store. Every daemon using the store (every node of a fleet on PostgreSQL) loads it within 2 s into its policy and its kernel allow sets: an allowlisted address is never banned and never dropped by a feed or the flood guard. The config's allow: entries stay as they are and are edited in the config.",
+    ],
+    examples: [['sipwarden allow add 198.51.100.0/24 --reason "customer ACME, ticket 4711"', 'a customer network, on every node']],
+  },
+  'allow add': {
+    description: ['Adds an address or prefix to the shared allowlist (or replaces the reason of one already there), and audits it.'],
+    examples: [
+      ['sipwarden allow add 192.0.2.7 --reason "SIP trunk of carrier X"', 'one address'],
+      ['sipwarden allow add 2001:db8:42::/48 --reason "HQ" --config /etc/sipwarden/pbx2.yaml', 'an IPv6 prefix, another config'],
+    ],
+    files: [CONFIG_FILE, STORE_FILE],
+    environment: [...CONFIG_ENV, ACTOR_ENV],
+  },
+  'allow remove': {
+    description: ['Removes an entry from the shared allowlist, and audits it. Entries of the config are edited in the config.'],
+    examples: [['sipwarden allow remove 192.0.2.7 --reason "trunk moved"', 'one entry']],
+    exit: [['1', 'also: the entry is not in the shared allowlist']],
+    files: [CONFIG_FILE, STORE_FILE],
+    environment: [...CONFIG_ENV, ACTOR_ENV],
+  },
+  'allow list': {
+    description: ["Lists the config's allow: entries and the shared ones, with who added each and why."],
+    examples: [
+      ['sipwarden allow list', 'a table'],
+      ['sipwarden allow list --json', 'as JSON'],
+    ],
+    ...WITH_STORE,
+  },
   api: {
     description: ['Tools for the HTTP API that `sipwarden run` serves when the config has an api: block.'],
     examples: [['sipwarden api openapi', 'the OpenAPI document']],

@@ -123,6 +123,25 @@ token.command('revoke').description('revoke a token')
   .option('--actor <name>', 'who revokes it (default: the invoking user@host)')
   .action(async (id, o) => (await tokens()).tokenRevokeCommand(id, o));
 
+const allow = program.command('allow').description('the allowlist kept in the store, shared by every node of a fleet');
+const allowCommands = () => import('./commands/allow.js');
+allow.command('add').description('allowlist an address or prefix (audited)')
+  .argument('<target>', 'IP address or prefix')
+  .option(...configOption)
+  .requiredOption('--reason <text>', 'why (goes into the audit trail)')
+  .option('--actor <name>', 'who (default: the invoking user@host)')
+  .action(async (target, o) => (await allowCommands()).allowAddCommand(target, o));
+allow.command('remove').description('take an address or prefix off the shared allowlist (audited)')
+  .argument('<target>', 'IP address or prefix, as added')
+  .option(...configOption)
+  .requiredOption('--reason <text>', 'why (goes into the audit trail)')
+  .option('--actor <name>', 'who (default: the invoking user@host)')
+  .action(async (target, o) => (await allowCommands()).allowRemoveCommand(target, o));
+allow.command('list').description("the config's allowlist and the shared one")
+  .option(...configOption)
+  .option('--json', 'print JSON')
+  .action(async (o) => (await allowCommands()).allowListCommand(o));
+
 const api = program.command('api').description('HTTP API tools');
 api.command('openapi').description('print the OpenAPI document of the HTTP API')
   .action(async () => (await import('./commands/api.js')).openapiCommand());

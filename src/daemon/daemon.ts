@@ -44,6 +44,8 @@ const PRUNE_MS = 10 * 60_000;
 const FRAUD_TICK_MS = 30_000;
 const FRAUD_SAVE_MS = 2000;
 const HOTLIST_MS = 60_000;
+/** How often the allowlist kept in the store is read (a CLI change, another node's). */
+const ALLOW_SYNC_MS = 2000;
 /** Fleet mode: how often known-good pairs learned by other nodes are read. */
 const KNOWN_GOOD_SYNC_MS = 2000;
 
@@ -135,6 +137,7 @@ export class Daemon {
       this.analyzer.knownGood.remember(pair.ip, pair.account, pair.lastSeen);
     }
     await this.warmUp(now);
+    await this.loadSharedAllow();
     this.revokedCursor = now;
     this.analyzer.allow.watch();
     this.analyzer.trunks.watch();
@@ -178,6 +181,7 @@ export class Daemon {
     }
     this.fleetRules?.start();
     this.every(SYNC_MS, () => this.syncFromStore());
+    this.every(ALLOW_SYNC_MS, () => this.loadSharedAllow());
     this.every(SYNC_MS, () => this.expire());
     this.every(VERIFY_MS, () => this.verify());
     this.every(SWEEP_MS, async () => this.analyzer.sweep(clock.now()));
@@ -519,6 +523,15 @@ export class Daemon {
     this.analyzer.policy.active.add({ target: d.target, decisionId: d.id, expiresAt: d.expiresAt ?? null });
     await this.enforcer.apply([{ op: 'ban', target: d.target, expiresAt: d.expiresAt ?? null, decisionId: d.id }], now);
     logger.warn({ decision: d.id, target: d.target, sensor: d.sensor, actor: d.actor }, `banned ${d.target} (fleet, ${d.rule ?? d.origin}): ${d.reason}`);
+  }
+
+  /** The allowlist entries kept in the store (`sipwarden allow add`, any node of a fleet) join the config's. */
+  private async loadSharedAllow(): Promise<void> {
+    const shared = await this.options.store.sharedAllow();
+    if (this.analyzer.allow.setShared(shared.map((e) => e.cidr))) {
+      this.options.logger.info({ entries: shared.length }, 'shared allowlist loaded from the store');
+      await this.syncAllow();
+    }
   }
 
   /** The kernel's allowlist follows the list in memory (a reloaded `file:` list, the fleet's shared entries). */

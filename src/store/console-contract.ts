@@ -83,6 +83,21 @@ export function consoleContract(store: () => Store, decision: (over: Partial<New
     });
   });
 
+  describe('shared allowlist', () => {
+    it('adds, replaces the reason of, lists by address and removes entries', async () => {
+      await store().addSharedAllow({ cidr: '198.51.100.0/24', reason: 'customer A', actor: 'token:noc', at: T0 });
+      await store().addSharedAllow({ cidr: '192.0.2.7', reason: 'trunk', actor: 'root@pbx1', at: T0 + 1 });
+      await store().addSharedAllow({ cidr: '198.51.100.0/24', reason: 'customer A, SBC', actor: 'token:noc', at: T0 + 2 });
+      assert.deepEqual(await store().sharedAllow(), [
+        { cidr: '192.0.2.7', reason: 'trunk', actor: 'root@pbx1', at: T0 + 1 },
+        { cidr: '198.51.100.0/24', reason: 'customer A, SBC', actor: 'token:noc', at: T0 + 2 },
+      ]);
+      assert.equal(await store().removeSharedAllow('192.0.2.7'), true);
+      assert.equal(await store().removeSharedAllow('192.0.2.7'), false);
+      assert.deepEqual((await store().sharedAllow()).map((e) => e.cidr), ['198.51.100.0/24']);
+    });
+  });
+
   describe('API tokens', () => {
     it('stores by hash, finds by hash, touches, lists and revokes once; live names are unique', async () => {
       const t = await store().addToken({ name: 'alice', role: 'operator', hash: 'a'.repeat(64), createdAt: T0, createdBy: 'root@pbx1' });

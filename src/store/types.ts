@@ -109,6 +109,15 @@ export interface StoredAuditEntry extends AuditEntry {
   id: number;
 }
 
+/** An allowlist entry kept in the store: in fleet mode, every node honours it (`sipwarden allow add`). */
+export interface SharedAllowEntry {
+  /** Canonical address or prefix. */
+  cidr: string;
+  reason: string;
+  actor: string;
+  at: number;
+}
+
 /** Where an intelligence feed stands: `sipwarden feeds status`, the console and the next sync read it. */
 export interface FeedState {
   id: string;
@@ -379,6 +388,13 @@ export interface Store {
   auditLog(query: { target?: string; since?: number; limit?: number }): Promise<StoredAuditEntry[]>;
   /** Event counts over [since, until) in buckets of `bucketMs`, and the `top` (default 10) sources and accounts. */
   eventStats(query: { since: number; until: number; bucketMs: number; top?: number }): Promise<EventStats>;
+
+  /** The allowlist entries kept in the store, by address. */
+  sharedAllow(): Promise<SharedAllowEntry[]>;
+  /** Adds (or replaces the reason of) one entry. */
+  addSharedAllow(entry: SharedAllowEntry): Promise<void>;
+  /** Removes one entry; false when there was none. */
+  removeSharedAllow(cidr: string): Promise<boolean>;
 
   feedStates(): Promise<FeedState[]>;
   /** Inserts or replaces the state of one feed. */

@@ -238,6 +238,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX fleet_claims_window ON fleet_claims (window_start);
     `),
   },
+  {
+    description: 'the shared allowlist',
+    up: sql(`
+      CREATE TABLE shared_allow (
+        cidr text PRIMARY KEY,
+        reason text NOT NULL,
+        actor text NOT NULL,
+        at bigint NOT NULL
+      );
+    `),
+  },
 ];
 
 /**

@@ -4,7 +4,7 @@ import { swError } from '../../core/errors.js';
 import type { Incident } from '../../fraud/incidents.js';
 import type { SourcePosition } from '../../sources/types.js';
 import type {
-  ApiToken, AuditEntry, Decision, DecisionQuery, EventQuery, EventStats, FeedState, FleetIncrement, FleetTotal, HoneypotAccount, HoneypotQuery,
+  ApiToken, AuditEntry, Decision, DecisionQuery, EventQuery, EventStats, FeedState, SharedAllowEntry, FleetIncrement, FleetTotal, HoneypotAccount, HoneypotQuery,
   HoneypotRecords, HoneypotSource, HoneypotTally, HoneypotTallyField, HoneypotTotals, HotlistEntry, KnownGoodPair,
   NewDecision, RetentionPolicy, Role, Store, StoredAuditEntry, StoredEvent, StoredHoneypotHit,
 } from '../types.js';
@@ -254,6 +254,25 @@ export class PostgresStore implements Store {
 
   eventStats(query: { since: number; until: number; bucketMs: number; top?: number }): Promise<EventStats> {
     return this.console.eventStats(query);
+  }
+
+  sharedAllow(): Promise<SharedAllowEntry[]> {
+    return this.db.run('sharedAllow', async (db) =>
+      (await db.query<{ cidr: string; reason: string; actor: string; at: string }>('SELECT cidr, reason, actor, at FROM shared_allow ORDER BY cidr COLLATE "C"'))
+        .rows.map((row) => ({ cidr: row.cidr, reason: row.reason, actor: row.actor, at: Number(row.at) })),
+    );
+  }
+
+  async addSharedAllow(entry: SharedAllowEntry): Promise<void> {
+    await this.db.run('addSharedAllow', (db) =>
+      db.query('INSERT INTO shared_allow (cidr, reason, actor, at) VALUES ($1, $2, $3, $4) ON CONFLICT (cidr) DO UPDATE SET reason = excluded.reason, actor = excluded.actor, at = excluded.at', [
+        text(entry.cidr), text(entry.reason), text(entry.actor), entry.at,
+      ]),
+    );
+  }
+
+  removeSharedAllow(cidr: string): Promise<boolean> {
+    return this.db.run('removeSharedAllow', async (db) => ((await db.query('DELETE FROM shared_allow WHERE cidr = $1', [text(cidr)])).rowCount ?? 0) > 0);
   }
 
   feedStates(): Promise<FeedState[]> {

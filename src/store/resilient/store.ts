@@ -5,7 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Incident } from '../../fraud/incidents.js';
 import type { SourcePosition } from '../../sources/types.js';
 import type {
-  ApiToken, AuditEntry, Decision, DecisionChange, DecisionQuery, EventQuery, EventStats, FeedState, HoneypotAccount, HoneypotQuery,
+  ApiToken, AuditEntry, Decision, DecisionChange, DecisionQuery, EventQuery, EventStats, FeedState, SharedAllowEntry, HoneypotAccount, HoneypotQuery,
   HoneypotRecords, HoneypotSource, HoneypotTally, HoneypotTallyField, HoneypotTotals, HotlistEntry, KnownGoodPair, NewDecision,
   RetentionPolicy, Role, Store, StoredAuditEntry, StoredEvent, StoredHoneypotHit,
 } from '../types.js';
@@ -201,6 +201,10 @@ export class ResilientStore implements Store {
   auditLog(query: { target?: string; since?: number; limit?: number }): Promise<StoredAuditEntry[]> { return this.read(() => this.inner.auditLog(query)); }
   eventStats(query: { since: number; until: number; bucketMs: number; top?: number }): Promise<EventStats> { return this.read(() => this.inner.eventStats(query)); }
   feedStates(): Promise<FeedState[]> { return this.read(() => this.inner.feedStates()); }
+  // The shared allowlist is an operator's action: offline it fails at once and says so, like tokens.
+  sharedAllow(): Promise<SharedAllowEntry[]> { return this.read(() => this.inner.sharedAllow()); }
+  addSharedAllow(entry: SharedAllowEntry): Promise<void> { return this.read(() => this.inner.addSharedAllow(entry)); }
+  removeSharedAllow(cidr: string): Promise<boolean> { return this.read(() => this.inner.removeSharedAllow(cidr)); }
 
   // Tokens and retention are not queued: a token or a prune that waited for PostgreSQL would surprise whoever asked.
   addToken(token: { name: string; role: Role; hash: string; createdAt: number; createdBy: string }): Promise<ApiToken> { return this.read(() => this.inner.addToken(token)); }

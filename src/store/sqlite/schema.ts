@@ -214,6 +214,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'the shared allowlist',
+    up(db) {
+      db.exec(`
+        CREATE TABLE shared_allow (
+          cidr TEXT PRIMARY KEY,
+          reason TEXT NOT NULL,
+          actor TEXT NOT NULL,
+          at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -9,6 +9,7 @@ import type {
   EventStats,
   FeedState,
   Role,
+  SharedAllowEntry,
   StoredAuditEntry,
   Decision,
   EventQuery,
@@ -286,6 +287,21 @@ export class SqliteStore implements Store {
 
   async eventStats(query: { since: number; until: number; bucketMs: number; top?: number }): Promise<EventStats> {
     return this.guard('eventStats', () => this.console.eventStats(query));
+  }
+
+  async sharedAllow(): Promise<SharedAllowEntry[]> {
+    return this.guard('sharedAllow', () => this.stmt('SELECT cidr, reason, actor, at FROM shared_allow ORDER BY cidr').all() as SharedAllowEntry[]);
+  }
+
+  async addSharedAllow(entry: SharedAllowEntry): Promise<void> {
+    this.guard('addSharedAllow', () =>
+      this.stmt('INSERT INTO shared_allow (cidr, reason, actor, at) VALUES (?, ?, ?, ?) ON CONFLICT (cidr) DO UPDATE SET reason = excluded.reason, actor = excluded.actor, at = excluded.at')
+        .run(entry.cidr, entry.reason, entry.actor, entry.at),
+    );
+  }
+
+  async removeSharedAllow(cidr: string): Promise<boolean> {
+    return this.guard('removeSharedAllow', () => this.stmt('DELETE FROM shared_allow WHERE cidr = ?').run(cidr).changes > 0);
   }
 
   async feedStates(): Promise<FeedState[]> {
