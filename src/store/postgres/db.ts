@@ -79,6 +79,13 @@ export class Database implements Queryable {
       throw storeError(operation, error);
     }
     let broken: Error | undefined;
+    // A checked-out client has none of the pool's listeners: a connection lost while it is out (the server
+    // killed mid-transaction) would be an unhandled 'error' event and end the process. The failing statement
+    // reports the loss; this keeps the client out of the pool.
+    const lost = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -93,6 +100,7 @@ export class Database implements Queryable {
       }
       throw storeError(operation, error);
     } finally {
+      client.removeListener('error', lost);
       client.release(broken);
     }
   }
