@@ -18,6 +18,10 @@ export interface FleetNode {
   daemon?: NamespacedDaemon;
   /** Appends lines to this node's Asterisk log, as the PBX would write them. */
   write(...lines: string[]): void;
+  /** Resolves with the time `target` entered this node's ban sets; on timeout the error carries the node's last log lines. */
+  waitForBan(target: string, timeoutMs: number): Promise<number>;
+  /** Whether the daemon process is still there (a crash on a lost connection would end it). */
+  alive(): boolean;
   /** Starts `sipwarden run` in the node's namespace; resolves once it has enforced the fleet's bans. */
   start(): Promise<NamespacedDaemon>;
 }
@@ -94,6 +98,24 @@ export async function createFleet(count: number, options: FleetOptions = {}): Pr
       const node: FleetNode = {
         name, ns, address, log, config, kernel,
         write: (...lines) => appendFileSync(log, lines.join('')),
+        async waitForBan(target, timeoutMs) {
+          try {
+            return await kernel.waitForAdd(target, timeoutMs);
+          } catch (error) {
+            const recent = (node.daemon?.logs ?? []).slice(-20).map((l) => `  ${l.msg}${l['err'] ? ` (${String(l['err'])})` : ''}`);
+            const stderr = node.daemon?.stderr().slice(-2000) ?? '';
+            throw new Error(`${(error as Error).message}; ${name} logged last:\n${recent.join('\n')}${stderr ? `\nstderr:\n${stderr}` : ''}`);
+          }
+        },
+        alive() {
+          if (node.daemon === undefined) return false;
+          try {
+            process.kill(node.daemon.pid, 0);
+            return true;
+          } catch {
+            return false;
+          }
+        },
         async start() {
           const daemon = startSipwardenIn(ns, config);
           node.daemon = daemon;
