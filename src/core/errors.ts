@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   SW_ERR_PATTERN: 'invalid custom pattern',
   SW_ERR_STORE: 'store failure',
   SW_ERR_STORE_MIGRATION: 'store migration failed',
+  SW_ERR_STORE_OFFLINE: 'the fleet store cannot be reached; writes are queued until it is back',
   SW_ERR_SOURCE: 'source failure',
   SW_ERR_ENFORCER: 'enforcer failure',
   SW_ERR_FEED: 'intelligence feed failure',
