@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import { describeError } from '../core/errors.js';
+import { describeError, isSipwardenError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { EnforcementChange, Enforcer, KernelBan } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
@@ -236,6 +236,8 @@ export class Daemon {
   /** Runs enforcer and store work one task at a time, in order, so bans and unbans never race. */
   private serial(task: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(task).catch((error: unknown) => {
+      // A fleet store outage is logged once, when it starts and when it ends; the tasks retry on their next tick.
+      if (isSipwardenError(error, 'SW_ERR_STORE_OFFLINE')) return;
       this.options.logger.error({ err: describeError(error) }, 'daemon task failed');
     });
     return this.queue;
