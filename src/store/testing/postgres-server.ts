@@ -194,6 +194,20 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     },
     query: socketQuery,
     async kill() {
+      // Backends call setsid(), so they are not in the postmaster's group, and a backend that has not yet noticed
+      // its postmaster died still answers its connection. Stopped first, the postmaster forks no more; then its
+      // children die with it, as in a crash of the machine.
+      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        process.kill(child.pid, 'SIGSTOP');
+        const backends = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+        for (const pid of backends) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // Exited meanwhile.
+          }
+        }
+      }
       killGroup();
       await exited();
     },
