@@ -81,11 +81,11 @@ describe('fleet: a PostgreSQL outage', { skip }, () => {
     for (const ip of attackersOfA) {
       for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPassword(ip));
       // The kernel first: the ban must not wait on the store that is gone.
-      await until(() => journal(a.journal).some((e) => e.op === 'ban' && e.target === ip), 1000, `node A bans ${ip} with PostgreSQL down`);
+      await until(() => journal(a.journal).some((e) => e.op === 'ban' && e.target === ip), 2000, `node A bans ${ip} with PostgreSQL down`);
     }
     await onA.waitForLog(/fleet: PostgreSQL is unreachable/);
     for (let i = 0; i < 5; i++) appendFileSync(b.log, wrongPassword('203.0.113.50'));
-    await until(() => journal(b.journal).some((e) => e.op === 'ban' && e.target === '203.0.113.50'), 1000, 'node B bans its own attacker with PostgreSQL down');
+    await until(() => journal(b.journal).some((e) => e.op === 'ban' && e.target === '203.0.113.50'), 2000, 'node B bans its own attacker with PostgreSQL down');
     const spooled = readFileSync(a.spool, 'utf8');
     for (const ip of attackersOfA) assert.ok(spooled.includes(`"target":"${ip}"`), `${ip} is in node A's spool on disk`);
 

@@ -123,13 +123,13 @@ export class CatchUp {
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      for (;;) {
+      for (let answered = false; ; answered = true) {
         const next = this.queue[0];
         let id: number | undefined;
         try {
-          // An empty queue while offline means a read failed: a cheap read tells whether the server is back.
-          if (next === undefined) await this.store.decisionsAfter(Number.MAX_SAFE_INTEGER, 1);
-          else id = await replayWrite(this.store, next, this.replayed);
+          // An empty queue, offline and no write stored yet, means a read failed: a cheap read tells whether the server is back.
+          if (next === undefined && !answered) await this.store.decisionsAfter(Number.MAX_SAFE_INTEGER, 1);
+          else if (next !== undefined) id = await replayWrite(this.store, next, this.replayed);
         } catch (error) {
           if (this.stopped) return;
           if (isConnectionError(error)) {

@@ -98,7 +98,7 @@ describe('resilient store on PostgreSQL', { skip }, () => {
       assert.equal((await store.revokeDecision(lifted.id, 'root', 'mistake', 6_500)).revokedBy, 'root');
       assert.equal((await store.decision(offline.id))?.target, '198.51.100.2', 'a provisional decision can be read back');
       const started = Date.now();
-      await assert.rejects(store.activeBans(0), (e) => isSipwardenError(e, 'SW_ERR_STORE'));
+      await assert.rejects(store.activeBans(0), (e) => isSipwardenError(e, 'SW_ERR_STORE_OFFLINE'));
       assert.ok(Date.now() - started < 100, 'a read while offline fails at once');
       assert.match(readFileSync(spoolPath, 'utf8'), /198\.51\.100\.2/, 'the offline decision is on disk');
 

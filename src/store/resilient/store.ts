@@ -32,7 +32,7 @@ export interface ResilientStoreOptions {
  *   during the outage replays them; events and honeypot hits wait in memory up to a bound, then are counted
  *   as dropped; fraud incidents and feed states wait in memory;
  * - `addDecision` answers at once with a provisional, negative id; `onReplayed` listeners learn the stored id;
- * - reads fail at once (SW_ERR_STORE) instead of waiting on a connection attempt, so nothing the daemon does
+ * - reads fail at once (SW_ERR_STORE_OFFLINE) instead of waiting on a connection attempt, so nothing the daemon does
  *   in order behind them (a ban) waits either; the provisional decisions are the exception, by `decision(id)`;
  * - the decision watch holds a resync back until the queue is stored, then resyncs from PostgreSQL, so a
  *   reconcile never lifts a ban this node made while offline.
@@ -111,13 +111,15 @@ export class ResilientStore implements Store {
     try {
       return await read();
     } catch (error) {
-      if (isConnectionError(error)) this.catchUp.wentOffline(error);
-      throw error;
+      if (!isConnectionError(error)) throw error;
+      this.catchUp.wentOffline(error);
+      throw this.offlineError(error);
     }
   }
 
-  private offlineError(): Error {
-    return swError('SW_ERR_STORE', `PostgreSQL is unreachable; ${this.catchUp.length} writes wait to be stored when it is back`);
+  /** SW_ERR_STORE_OFFLINE: the outage is logged once here, so callers that poll need not log each failure. */
+  private offlineError(cause?: unknown): Error {
+    return swError('SW_ERR_STORE_OFFLINE', `PostgreSQL is unreachable; ${this.catchUp.length} writes wait to be stored when it is back`, cause);
   }
 
   private spooled(write: SpooledWrite): void {
