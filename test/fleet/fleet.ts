@@ -11,7 +11,6 @@ import { createFleetNetwork, type FleetNetwork } from './topology.js';
 export interface FleetNode {
   name: string;
   ns: Netns;
-  address: string;
   log: string;
   config: string;
   kernel: BanSetWatch;
@@ -73,10 +72,10 @@ export async function createFleet(count: number, options: FleetOptions = {}): Pr
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    server = await startPostgres({ netns: { name: network.db.name, host: network.dbAddress }, ...(options.durable ? { durable: true } : {}) });
+    server = await startPostgres({ netns: { name: network.db.name, host: network.dbAddress }, durable: options.durable === true });
     const url = await server.createDatabase();
     const addNode = async (): Promise<FleetNode> => {
-      const { ns, address } = network.addNode();
+      const { ns } = network.addNode();
       const name = `pbx${nodes.length + 1}`;
       const log = join(dir, `${name}.log`);
       const config = join(dir, `${name}.yaml`);
@@ -96,7 +95,7 @@ export async function createFleet(count: number, options: FleetOptions = {}): Pr
       ].join('\n'));
       const kernel = await watchBanSets(ns);
       const node: FleetNode = {
-        name, ns, address, log, config, kernel,
+        name, ns, log, config, kernel,
         write: (...lines) => appendFileSync(log, lines.join('')),
         async waitForBan(target, timeoutMs) {
           try {
