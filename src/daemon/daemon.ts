@@ -401,10 +401,9 @@ export class Daemon {
         this.observer.enforcerFailed(`applying ${bans.length} bans: ${describeError(error)}`);
       }
     }
-    const stored: Decision[] = [];
-    for (const decision of decisions) {
-      const d = await store.addDecision(decision);
-      stored.push(d);
+    // One transaction for the whole batch: in fleet mode one commit, so a flood's bans reach the other nodes together.
+    const stored = await store.addDecisions(decisions);
+    for (const d of stored) {
       this.ownDecisions.add(d.id);
       this.logDecision(d);
     }

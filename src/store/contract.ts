@@ -157,6 +157,16 @@ export function storeContract(name: string, open: () => Promise<Store> | Store):
     });
 
     describe('decisions', () => {
+      it('stores a burst of decisions in one call, in the order given, each as addDecision would', async () => {
+        const burst = Array.from({ length: 50 }, (_, i) => sampleDecision({ target: `198.51.100.${i + 1}`, at: T0 + i }));
+        const stored = await store.addDecisions(burst);
+        assert.deepEqual(stored.map((d) => d.target), burst.map((d) => d.target));
+        assert.ok(stored.every((d, i) => i === 0 || d.id > stored[i - 1]!.id), 'ids rise in order');
+        assert.deepEqual(await store.decision(stored[7]!.id), stored[7]);
+        assert.equal((await store.activeBans(T0)).length, 50);
+        assert.deepEqual(await store.addDecisions([]), []);
+      });
+
       it('round-trips every field, policy steps and event ids included', async () => {
         const input = sampleDecision({
           actor: 'root@pbx1', level: 2, firstEventAt: T0 - MINUTE, lastEventAt: T0, eventIds: [3, 1, 2], sensor: 'pbx1/ast',

@@ -331,6 +331,8 @@ export interface Store {
   countEvents(query: EventQuery): Promise<Partial<Record<EventKind, number>>>;
 
   addDecision(decision: NewDecision): Promise<Decision>;
+  /** Several decisions in one transaction (a burst of bans), returned in the order given. */
+  addDecisions(decisions: readonly NewDecision[]): Promise<Decision[]>;
   /** Bans that are not revoked, not dry-run and not expired at `now` (expiresAt null = never expires). */
   activeBans(now: number): Promise<Decision[]>;
   /** Every decision about an address inside `target` (an address or prefix) or about an account, newest first. */

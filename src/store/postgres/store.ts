@@ -90,6 +90,20 @@ export class PostgresStore implements Store {
     });
   }
 
+  /** One commit (one fsync) for a burst of bans: the other nodes hear of each as the transaction commits. */
+  async addDecisions(decisions: readonly NewDecision[]): Promise<Decision[]> {
+    if (decisions.length === 0) return [];
+    return this.db.transaction('addDecisions', async (tx) => {
+      const stored: Decision[] = [];
+      for (const decision of decisions) {
+        const row = (await tx.query<rows.DecisionRow>(rows.INSERT_DECISION, rows.decisionParams(decision))).rows[0] as rows.DecisionRow;
+        await notifyDecision(tx, row.id);
+        stored.push(rows.decisionFromRow(row));
+      }
+      return stored;
+    });
+  }
+
   private async decisions(db: Queryable, sql: string, params: unknown[]): Promise<Decision[]> {
     return (await db.query<rows.DecisionRow>(`SELECT * FROM decisions ${sql}`, params)).rows.map(rows.decisionFromRow);
   }

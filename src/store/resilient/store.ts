@@ -143,6 +143,19 @@ export class ResilientStore implements Store {
     });
   }
 
+  addDecisions(decisions: readonly NewDecision[]): Promise<Decision[]> {
+    return this.write(() => this.inner.addDecisions(decisions), () => decisions.map((decision) => {
+      const id = this.nextId--;
+      this.spooled({ op: 'decision', id, decision });
+      const provisional = { ...decision, id };
+      this.provisional.set(id, provisional);
+      return provisional;
+    })).then((stored) => {
+      if (stored.some((d) => d.id < 0)) this.options.logger.warn({ decisions: stored.length }, 'fleet: PostgreSQL is down; decisions spooled under provisional ids until it is back');
+      return stored;
+    });
+  }
+
   revokeDecision(id: number, by: string, reason: string, at: number): Promise<Decision> {
     return this.write(() => this.inner.revokeDecision(id, by, reason, at), () => {
       // Only a decision made offline can be revoked offline: any other must be read first, and reads wait for PostgreSQL.

@@ -126,6 +126,17 @@ export class SqliteStore implements Store {
     });
   }
 
+  async addDecisions(decisions: readonly NewDecision[]): Promise<Decision[]> {
+    return this.guard('addDecisions', () =>
+      this.db
+        .transaction(() => {
+          const insert = this.stmt(rows.INSERT_DECISION);
+          return decisions.map((d) => this.decisionById(Number(insert.run(...rows.decisionParams(d)).lastInsertRowid)) as Decision);
+        })
+        .immediate(),
+    );
+  }
+
   private decisionById(id: number): Decision | undefined {
     const row = this.stmt('SELECT * FROM decisions WHERE id = ?').get(id) as rows.DecisionRow | undefined;
     return row && rows.decisionFromRow(row);
