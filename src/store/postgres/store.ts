@@ -328,7 +328,12 @@ export class PostgresStore implements Store {
    * and after each reconnect, until `signal` aborts; see watch.ts for the contract.
    */
   watchDecisions(onChange: (change: DecisionChange) => void | Promise<void>, signal: AbortSignal, onError?: (error: Error) => void): Promise<void> {
-    const deps = { client: () => this.db.client(), decision: (id: number) => this.decision(id), activeBans: (now: number) => this.activeBans(now), clock: this.clock };
+    const deps = {
+      client: () => this.db.client(),
+      decisions: (ids: readonly number[]) => this.db.run('watchDecisions', (db) => this.decisions(db, 'WHERE id = ANY($1::bigint[])', [ids])),
+      activeBans: (now: number) => this.activeBans(now),
+      clock: this.clock,
+    };
     return watchDecisions(deps, onChange, signal, onError);
   }
 
