@@ -4,11 +4,7 @@ import { describeError, isSipwardenError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { EnforcementChange, Enforcer, KernelBan } from '../enforcers/types.js';
 import { Analyzer } from '../pipeline/analyzer.js';
-import { FraudMonitor, type FraudChange } from '../fraud/monitor.js';
-import { commandRunner } from '../enforcers/exec.js';
-import type { LiveCall } from '../fraud/engine.js';
 import { startAuthorizeServer, type AuthorizeServer } from '../fraud/authorize-server.js';
-import { loadGeo } from '../geo/index.js';
 import { supervise } from '../sources/supervisor.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { SourcePosition } from '../sources/types.js';
@@ -19,6 +15,7 @@ import type { Metrics } from '../metrics/index.js';
 import { FeedManager } from '../feeds/manager.js';
 import { createFleetRules, type FleetRules } from '../fleet/index.js';
 import { EventWriter } from './event-writer.js';
+import { FraudActions } from './fraud-actions.js';
 import { DaemonObserver } from './observer.js';
 import { bindSources, parseBatch, type BoundSource } from './sources.js';
 
@@ -57,8 +54,8 @@ const KNOWN_GOOD_SYNC_MS = 2000;
 export class Daemon {
   readonly analyzer: Analyzer;
   readonly enforcer: Enforcer;
-  /** The toll-fraud detector, when the config has a `fraud:` block (monitor-only: incidents, no actions yet). */
-  readonly fraud: FraudMonitor | undefined;
+  /** Toll-fraud detection and its actions, when the config has a `fraud:` block. */
+  readonly fraud: FraudActions | undefined;
   /** The intelligence feeds (APIBAN, lists), when the config has any. */
   feeds: FeedManager | undefined;
   /** The call-authorisation endpoint, when `fraud.authorize` is configured. */
@@ -110,7 +107,11 @@ export class Daemon {
       ...(options.metrics ? { metrics: options.metrics } : {}), ...(options.alerter ? { alerter: options.alerter } : {}),
     });
     this.writer = new EventWriter(options.store, logger);
-    this.fraud = config.fraud === undefined ? undefined : new FraudMonitor(config.fraud, config.timezone, this.geo());
+    const fraud = config.fraud;
+    this.fraud = fraud === undefined ? undefined : new FraudActions({
+      config: { ...config, fraud }, store: options.store, logger, clock: options.clock, policy: this.analyzer.policy, observer: this.observer,
+      source: (sensor) => this.bySensor.get(sensor),
+    });
   }
 
   /** Loads state, reconciles the enforcer and starts the sources. Resolves once everything is running. */
@@ -188,15 +189,15 @@ export class Daemon {
     this.every(PRUNE_MS, () => this.prune());
     if (this.fraud) {
       const fraud = this.fraud;
-      await this.refreshHotlist();
-      this.every(FRAUD_TICK_MS, async () => this.report(fraud.tick(clock.now())));
-      this.every(FRAUD_SAVE_MS, () => this.saveIncidents());
-      this.every(HOTLIST_MS, () => this.refreshHotlist());
+      await fraud.refreshHotlist();
+      this.every(FRAUD_TICK_MS, async () => fraud.tick(clock.now()));
+      this.every(FRAUD_SAVE_MS, () => fraud.saveIncidents());
+      this.every(HOTLIST_MS, () => fraud.refreshHotlist());
       const authorize = config.fraud?.authorize;
       if (authorize) {
         this.authorizeServer = await startAuthorizeServer({
           listen: authorize.listen, token: authorize.token, failMode: authorize.failMode, maxLagMs: authorize.maxLag, logger,
-          decide: (query) => fraud.authorize(query, clock.now()),
+          decide: (query) => fraud.monitor.authorize(query, clock.now()),
         });
         const { host, port } = this.authorizeServer.address;
         logger.info({ host, port, failMode: authorize.failMode }, `call authorisation listening on ${host.includes(':') ? `[${host}]` : host}:${port}`);
@@ -267,105 +268,13 @@ export class Daemon {
       const outcome = this.analyzer.process(event, now);
       for (const decision of outcome.decisions) decisions.push(decision);
       if (this.fraud) {
-        const changes = this.fraud.observe(event);
-        this.report(changes);
-        for (const decision of this.fraudBans(changes, now)) decisions.push(decision);
-        for (const hangup of this.fraud.hangupsFor(changes)) if (!hangup.dryRun) void this.serial(() => this.hangup(hangup.call, hangup.incident.id, hangup.incident.account));
+        const actions = this.fraud.observe(event, now);
+        for (const decision of actions.decisions) decisions.push(decision);
+        for (const hangup of actions.hangups) void this.serial(hangup);
       }
     }
     this.writer.add(events, position);
     if (decisions.length > 0) await this.serial(() => this.commit(decisions));
-  }
-
-  /** Local geo files for the fraud detector; a broken file costs the geo facts, not the detector. */
-  private geo(): ReturnType<typeof loadGeo> | undefined {
-    const { config, logger } = this.options;
-    if (config.geo === undefined) return undefined;
-    try {
-      return loadGeo(config.geo);
-    } catch (error) {
-      logger.warn({ err: describeError(error) }, 'geo database unusable: fraud findings go without country and network');
-      return undefined;
-    }
-  }
-
-  /** Each finding is logged; an incident that opens or turns critical says so once, at warn or error level. */
-  private report(changes: readonly FraudChange[]): void {
-    const { logger } = this.options;
-    this.observer.fraudChanges(changes);
-    for (const { finding, incident, opened, escalated } of changes) {
-      const fields = {
-        incident: incident.id, account: finding.account, rule: finding.rule, severity: finding.severity, metric: finding.metric,
-        value: finding.value, threshold: finding.threshold, ...(finding.ip ? { ip: finding.ip } : {}),
-        ...(finding.destination ? { destination: finding.destination.e164 ?? finding.destination.raw, tier: finding.destination.tier } : {}),
-      };
-      if (opened && incident.severity === 'critical') logger.error(fields, `toll-fraud incident opened, critical: ${finding.detail}`);
-      else if (opened) logger.warn(fields, `toll-fraud incident opened: ${finding.detail}`);
-      else if (escalated) logger.error(fields, `toll-fraud incident now critical: ${finding.detail}`);
-      else logger.info(fields, `toll-fraud finding: ${finding.detail}`);
-    }
-  }
-
-  /** Bans the fraud monitor asks for, through the same policy path as any ban (allowlist, trunks, scope, escalation). */
-  private fraudBans(changes: readonly FraudChange[], now: number): NewDecision[] {
-    if (!this.fraud || changes.length === 0) return [];
-    const decisions: NewDecision[] = [];
-    for (const ban of this.fraud.bansFor(changes)) {
-      const rule = {
-        name: 'fraud', on: ['auth-success' as const], key: 'ip' as const, threshold: 1, windowMs: 0, banMs: ban.durationMs,
-        evidence: 'verified' as const, dryRun: ban.dryRun,
-      };
-      const trigger: SecurityEvent = {
-        at: ban.finding.at, kind: 'auth-success', ip: ban.ip, account: ban.incident.account, server: 'sipwarden', evidence: 'verified',
-        reason: `toll-fraud incident ${ban.incident.id}: ${ban.finding.detail}`, raw: '',
-      };
-      const decision = this.analyzer.policy.decide({ rule, key: ban.ip, at: ban.finding.at, firstAt: ban.finding.at, count: 1, evidence: 'verified', trigger }, now);
-      if (decision) decisions.push({ ...decision, reason: `fraud: incident ${ban.incident.id} (${ban.incident.account}): ${ban.finding.detail}` });
-    }
-    return decisions;
-  }
-
-  /** Hangs up one live call through the source that saw it (AMI or ESL); the outcome goes to the log. */
-  private async hangup(call: LiveCall, incident: string, account: string): Promise<void> {
-    const { logger } = this.options;
-    const source = call.sensor === undefined ? undefined : this.bySensor.get(call.sensor);
-    const fields = { incident, channel: call.channel, uniqueId: call.uniqueId, destination: call.destination.e164 ?? call.destination.raw };
-    if (source?.kind !== 'events' || source.hangup === undefined) {
-      const hook = this.options.config.fraud?.actions.hangupCommand;
-      if (hook === undefined) {
-        logger.warn({ ...fields, sensor: call.sensor }, 'toll-fraud hangup: the source that saw the call cannot hang it up, and no fraud.actions.hangupCommand is set');
-        return;
-      }
-      // An argv array, never a shell: the call's ids are server-written, and still only ever arguments.
-      const argv = [hook.path, ...hook.args, account, call.callId, call.uniqueId ?? '', call.channel ?? ''];
-      try {
-        const { stdout } = await commandRunner([], 10_000).run(argv);
-        logger.warn({ ...fields, command: hook.path, answer: stdout.trim().slice(0, 200) }, 'toll-fraud hangup command ran');
-      } catch (error) {
-        logger.error({ ...fields, command: hook.path, err: describeError(error) }, 'toll-fraud hangup command failed');
-      }
-      return;
-    }
-    try {
-      const answer = await source.hangup({ ...(call.channel ? { channel: call.channel } : {}), ...(call.uniqueId ? { uniqueId: call.uniqueId } : {}) });
-      logger.warn({ ...fields, answer }, 'toll-fraud hangup sent');
-    } catch (error) {
-      logger.error({ ...fields, err: describeError(error) }, 'toll-fraud hangup failed');
-    }
-  }
-
-  private async saveIncidents(): Promise<void> {
-    if (!this.fraud) return;
-    for (const incident of this.fraud.takeChanged()) await this.options.store.saveIncident(incident);
-  }
-
-  /** The honeypot's hotlist (numbers attackers tested), for the fraud detector's T4 tier. */
-  private async refreshHotlist(): Promise<void> {
-    if (!this.fraud) return;
-    const entries = await this.options.store.hotlist({ since: this.options.clock.now() - 90 * 86_400_000, limit: 100_000 });
-    const configured = this.fraud.configuredHotlist();
-    for (const problem of configured.problems) this.options.logger.warn(problem);
-    this.fraud.setHotlist([...entries.map((entry) => entry.number), ...configured.keys]);
   }
 
   /** Injection attempts are logged (at most every 10 s, with a count), never attributed. */
@@ -585,7 +494,7 @@ export class Daemon {
     await this.fleetRules?.stop();
     await this.queue;
     await this.writer.flush();
-    await this.saveIncidents().catch((error: unknown) => this.options.logger.error({ err: describeError(error) }, 'could not save fraud incidents'));
+    await this.fraud?.saveIncidents().catch((error: unknown) => this.options.logger.error({ err: describeError(error) }, 'could not save fraud incidents'));
     this.analyzer.close();
     await this.enforcer.close();
     this.options.logger.info({ stored: this.writer.written, dropped: this.writer.dropped }, 'stopped');
