@@ -14,6 +14,7 @@ import type { HealthReport } from '../api/context.js';
 import type { Metrics } from '../metrics/index.js';
 import { FeedManager } from '../feeds/manager.js';
 import { createFleetRules, type FleetRules } from '../fleet/index.js';
+import { AllowSync } from './allow-sync.js';
 import { EventWriter } from './event-writer.js';
 import { FraudActions } from './fraud-actions.js';
 import { DaemonObserver } from './observer.js';
@@ -71,8 +72,7 @@ export class Daemon {
   private readonly ownDecisions = new Set<number>();
   /** Revocations the fleet watch applied, so the poll does not apply and log them again. */
   private readonly fleetRevoked = new Set<number>();
-  /** The allowlist the enforcer was last given (start-up: what run.ts passed to it). */
-  private allowInKernel: string;
+  private readonly allowSync: AllowSync;
   private decisionCursor = 0;
   private prunedAtWritten = 0;
   private tamperedSince = 0;
@@ -91,7 +91,7 @@ export class Daemon {
       onListProblem: (p) => logger.warn({ list: p.source, line: p.line }, p.message),
       onListReload: (file, size) => {
         logger.info({ list: file, entries: size }, 'address list reloaded');
-        void this.serial(() => this.syncAllow());
+        void this.serial(() => this.allowSync.push());
       },
       onLearn: (ip, account, at) => void this.remember({ ip, account, at }),
       onBudgetExhausted: (at, used) => {
@@ -100,8 +100,7 @@ export class Daemon {
       },
     });
     this.enforcer = options.enforcer;
-    // run.ts gave the enforcer the same list at creation.
-    this.allowInKernel = this.analyzer.allow.entries().join(' ');
+    this.allowSync = new AllowSync(this.analyzer.allow, options.store, options.enforcer, logger);
     this.observer = new DaemonObserver({
       node: config.node ?? 'sipwarden', version: options.version ?? '0.0.0', enforcer: options.enforcer.name, clock: options.clock,
       ...(options.metrics ? { metrics: options.metrics } : {}), ...(options.alerter ? { alerter: options.alerter } : {}),
@@ -138,7 +137,7 @@ export class Daemon {
       this.analyzer.knownGood.remember(pair.ip, pair.account, pair.lastSeen);
     }
     await this.warmUp(now);
-    await this.loadSharedAllow();
+    await this.allowSync.load();
     this.revokedCursor = now;
     this.analyzer.allow.watch();
     this.analyzer.trunks.watch();
@@ -182,7 +181,7 @@ export class Daemon {
     }
     this.fleetRules?.start();
     this.every(SYNC_MS, () => this.syncFromStore());
-    this.every(ALLOW_SYNC_MS, () => this.loadSharedAllow());
+    this.every(ALLOW_SYNC_MS, () => this.allowSync.load());
     this.every(SYNC_MS, () => this.expire());
     this.every(VERIFY_MS, () => this.verify());
     this.every(SWEEP_MS, async () => this.analyzer.sweep(clock.now()));
@@ -433,25 +432,6 @@ export class Daemon {
     this.analyzer.policy.active.add({ target: d.target, decisionId: d.id, expiresAt: d.expiresAt ?? null });
     await this.enforcer.apply([{ op: 'ban', target: d.target, expiresAt: d.expiresAt ?? null, decisionId: d.id }], now);
     logger.warn({ decision: d.id, target: d.target, sensor: d.sensor, actor: d.actor }, `banned ${d.target} (fleet, ${d.rule ?? d.origin}): ${d.reason}`);
-  }
-
-  /** The allowlist entries kept in the store (`sipwarden allow add`, any node of a fleet) join the config's. */
-  private async loadSharedAllow(): Promise<void> {
-    const shared = await this.options.store.sharedAllow();
-    if (this.analyzer.allow.setShared(shared.map((e) => e.cidr))) {
-      this.options.logger.info({ entries: shared.length }, 'shared allowlist loaded from the store');
-      await this.syncAllow();
-    }
-  }
-
-  /** The kernel's allowlist follows the list in memory (a reloaded `file:` list, the fleet's shared entries). */
-  private async syncAllow(): Promise<void> {
-    const entries = this.analyzer.allow.entries();
-    const key = entries.join(' ');
-    if (key === this.allowInKernel || !this.enforcer.replaceAllow) return;
-    await this.enforcer.replaceAllow(entries);
-    this.allowInKernel = key;
-    this.options.logger.info({ entries: entries.length }, 'kernel allowlist updated');
   }
 
   private async expire(): Promise<void> {
