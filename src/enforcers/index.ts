@@ -7,6 +7,8 @@ import type { Enforcer, KernelBan } from './types.js';
 export interface EnforcerHooks {
   /** Addresses and prefixes that must never be dropped (the allow list), loaded into the kernel allow sets. */
   allow?: readonly string[];
+  /** Trunks and customers, which the kernel flood guard never meters (nftables). */
+  guardExempt?: readonly string[];
   onWarning?: (message: string) => void;
   /** Where firewall programs run; tests point it into a network namespace. */
   runner?: CommandRunner;
@@ -38,6 +40,7 @@ export async function createEnforcer(config: Config, hooks: EnforcerHooks = {}):
         scope: enforce.scope,
         sipPorts: enforce.sipPorts,
         allow,
+        guardExempt: [...(hooks.guardExempt ?? [])],
         guard: guard.enabled ? { methods: guard.methods, rate: guard.rate, burst: guard.burst, banSeconds: Math.ceil(guard.ban / 1000) } : null,
       });
       if (!guard.enabled) return enforcer;

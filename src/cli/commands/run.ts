@@ -33,7 +33,11 @@ export async function runCommand(options: RunOptions): Promise<void> {
   });
   const store = timedStore(fleet ?? (await openStore(config)), metrics);
   const allow = new AddressList('allow', config.allow, (p) => logger.warn({ list: p.source, line: p.line }, p.message));
-  const enforcer = timedEnforcer(await createEnforcer(config, { allow: allow.entries(), onWarning: (message) => logger.warn(message) }), metrics);
+  const trunks = new AddressList('trunks', config.trunks, (p) => logger.warn({ list: p.source, line: p.line }, p.message));
+  const enforcer = timedEnforcer(
+    await createEnforcer(config, { allow: allow.entries(), guardExempt: trunks.entries(), onWarning: (message) => logger.warn(message) }),
+    metrics,
+  );
   const alerter = config.alerts ? new (await import('../../alerts/alerter.js')).Alerter(config.alerts, {
     logger, clock: systemClock, onOutcome: (kind, channel, outcome) => metrics.alert(kind, channel, outcome),
   }) : undefined;

@@ -27,11 +27,12 @@ after(() => {
 
 describe('kernel flood guard on real packets', { skip }, () => {
   it('bans a REGISTER or INVITE flood in the kernel, spares the allowlist and other methods, and reports the bans', async () => {
-    const link = createLink(3);
+    const link = createLink(4);
     links.push(link);
     const n = link.net;
-    const [server, flooder, friend, inviter, pinger] = [1, 2, 3, 4, 5].map((i) => `10.99.${n}.${i}`) as [string, string, string, string, string];
-    const enforcer = createNftablesEnforcer({ runner: link.server.runner, guard: GUARD, allow: [friend] });
+    const [server, flooder, friend, inviter, pinger, trunk] = [1, 2, 3, 4, 5, 6].map((i) => `10.99.${n}.${i}`) as [string, string, string, string, string, string];
+    // The trunk sits inside a customer prefix on the trunk list: the guard meters neither.
+    const enforcer = createNftablesEnforcer({ runner: link.server.runner, guard: GUARD, allow: [friend], guardExempt: [`10.99.${n}.6/31`, trunk] });
     await enforcer.init();
     const receiver = await startReceiver(link.server, [5060]);
     receivers.push(receiver);
@@ -43,7 +44,8 @@ describe('kernel flood guard on real packets', { skip }, () => {
       sendUdp(link.client, server, 5060, 100, 'REGISTER sip:pbx SIP/2.0\r\n\r\n', friend);
       sendUdp(link.client, server, 5060, 100, 'INVITE sip:0049@pbx SIP/2.0\r\n\r\n', inviter);
       sendUdp(link.client, server, 5060, 100, 'OPTIONS sip:pbx SIP/2.0\r\n\r\n', pinger);
-      await receiver.waitFor((c) => c[`${friend} 5060`] === 100 && c[`${pinger} 5060`] === 100);
+      sendUdp(link.client, server, 5060, 100, 'REGISTER sip:pbx SIP/2.0\r\n\r\n', trunk);
+      await receiver.waitFor((c) => c[`${friend} 5060`] === 100 && c[`${pinger} 5060`] === 100 && c[`${trunk} 5060`] === 100);
       await until(() => reported.length >= 2, 5000, 'two kernel bans reported');
       const banned = await enforcer.lookup(flooder, Date.now());
       assert.equal(banned.banned, true);
@@ -51,6 +53,7 @@ describe('kernel flood guard on real packets', { skip }, () => {
       assert.equal((await enforcer.lookup(inviter, Date.now())).banned, true);
       assert.equal((await enforcer.lookup(friend, Date.now())).banned, false, 'allowlisted source is never metered');
       assert.equal((await enforcer.lookup(pinger, Date.now())).banned, false, 'OPTIONS is not a guarded method');
+      assert.equal((await enforcer.lookup(trunk, Date.now())).banned, false, 'a trunk is never metered: a forged flood cannot ban it');
       const counts = receiver.counts();
       assert.ok((counts[`${flooder} 5060`] ?? 0) < 100 && (counts[`${inviter} 5060`] ?? 0) < 100, JSON.stringify(counts));
       // Once banned, nothing more gets through, on any port.

@@ -31,6 +31,8 @@ export interface NftablesOptions {
   chunkSize?: number;
   /** Install the kernel flood guard with the table (default null). */
   guard?: GuardOptions | null;
+  /** Trunks and customers: never metered by the guard (it bans on packet rates, which can be forged). */
+  guardExempt?: string[];
   /** Runs feed entry timeouts (default: the system clock). */
   clock?: Clock;
 }
@@ -64,6 +66,7 @@ class NftablesEnforcer implements Enforcer {
   private readonly layout: Layout;
   private readonly chunkSize: number;
   private allow: Cidr[];
+  private readonly guardExempt: Cidr[];
   /** Whether re-adding an element replaces its timeout; probed by init, false (the safe way) until then. */
   private updatesTimeouts = false;
   /** Small batches (a ban as it happens) go through a long-lived nft; large ones through `nft -f -`. */
@@ -79,6 +82,7 @@ class NftablesEnforcer implements Enforcer {
     const { runner, layout, chunkSize } = this;
     this.feeds = new NftFeedSets({ runner, table: layout.table, chunkSize, clock: options.clock ?? systemClock, updatesTimeouts: () => this.updatesTimeouts });
     this.allow = parseAllow(options.allow ?? []);
+    this.guardExempt = this.layout.guard ? parseAllow(options.guardExempt ?? []) : [];
   }
 
   async init(): Promise<void> {
@@ -226,6 +230,14 @@ class NftablesEnforcer implements Enforcer {
       allowKeys.add(key);
       const set = isMax(cidr) ? sets.allow(cidr.family) : sets.allowNet(cidr.family);
       groups.push({ target: key, ops: [{ phase: 0, verb: 'add', set, element: key }] });
+    }
+    // One interval set holds addresses and prefixes alike; it rejects overlaps, so entries inside wider ones go.
+    const exemptKeys = new Set<string>();
+    for (const cidr of [...this.guardExempt].sort((a, b) => a.prefix - b.prefix)) {
+      const key = formatCidr(cidr);
+      if (exemptKeys.has(key) || coveredByWider(exemptKeys, cidr)) continue;
+      exemptKeys.add(key);
+      groups.push({ target: key, ops: [{ phase: 0, verb: 'add', set: sets.guardExempt(cidr.family), element: key }] });
     }
     try {
       const failures = await runGroups(this.runner, this.layout.table, groups, this.chunkSize, installScript(this.layout));

@@ -41,6 +41,8 @@ export const sets = {
   allow: (f: Family) => `allow${f}`,
   allowNet: (f: Family) => `allownet${f}`,
   guard: (f: Family) => `guard${f}`,
+  /** Trunks and customers: the guard never meters them (its bans rest on packet rates, which anyone can forge). */
+  guardExempt: (f: Family) => `guardexempt${f}`,
   meter: (f: Family) => `meter${f}`,
 };
 
@@ -99,7 +101,7 @@ function methodMatch(method: string): string {
 export function guardRules(layout: Layout): string[] {
   const guard = layout.guard;
   if (!guard) return [];
-  const rules: string[] = [];
+  const rules: string[] = FAMILIES.map((f) => `${saddr(f)} @${sets.guardExempt(f)} return`);
   for (const method of guard.methods) {
     for (const f of FAMILIES) {
       // One meter per family shared by all methods: the rate applies to the sum of a source's requests.
@@ -116,6 +118,7 @@ export function guardRules(layout: Layout): string[] {
 function guardSetDeclarations(guard: GuardOptions): string[] {
   const lines: string[] = [];
   for (const f of FAMILIES) {
+    lines.push(`\tset ${sets.guardExempt(f)} { type ${addrType(f)}; flags interval; }`);
     // The packet path cannot add to interval sets (EOPNOTSUPP from the kernel), so offenders go to hash sets.
     lines.push(`\tset ${sets.guard(f)} { type ${addrType(f)}; size ${GUARD_SET_SIZE}; flags dynamic, timeout; counter; }`);
     // A meter entry lives as long as the source keeps sending; idle sources age out.
@@ -130,7 +133,8 @@ export function guardRuleset(options: { table?: string; sipPorts?: number[]; gua
   validateLayout(layout);
   return [
     `# Kernel flood guard: sources over ${options.guard.rate}/s (burst ${options.guard.burst}) of ${options.guard.methods.join(', ')} on UDP ${layout.sipPorts.join(', ')}`,
-    `# are dropped for ${options.guard.banSeconds}s. Chain ${BASE_CHAIN} accepts the allowlist, drops @guard4/@guard6, then jumps here.`,
+    `# are dropped for ${options.guard.banSeconds}s. Chain ${BASE_CHAIN} accepts the allowlist, drops @guard4/@guard6, then jumps here;`,
+    `# trunks and customers (@guardexempt4/@guardexempt6) are never metered: packet rates are spoofable evidence.`,
     `table inet ${layout.table} {`,
     ...guardSetDeclarations(options.guard),
     `\tchain ${GUARD_CHAIN} {`,
@@ -168,6 +172,7 @@ export function installScript(layout: Layout): string {
     for (const rule of guardRules(layout)) lines.push(`add rule inet ${t} ${GUARD_CHAIN} ${rule}`);
   }
   for (const f of FAMILIES) lines.push(`flush set inet ${t} ${sets.allow(f)}`, `flush set inet ${t} ${sets.allowNet(f)}`);
+  if (layout.guard) for (const f of FAMILIES) lines.push(`flush set inet ${t} ${sets.guardExempt(f)}`);
   return `${lines.join('\n')}\n`;
 }
 
