@@ -93,7 +93,7 @@ export class ConsoleTables {
       params.push(query.since);
     }
     const sql = `SELECT * FROM audit ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`;
-    return (this.stmt(sql).all(...params, query.limit ?? DEFAULT_LIMIT) as (rows.AuditRow & { id: number })[]).map((row) => ({
+    return (this.stmt(sql).all(...params, query.limit ?? DEFAULT_LIMIT) as rows.AuditRow[]).map((row) => ({
       id: row.id, ...rows.auditFromRow(row),
     }));
   }

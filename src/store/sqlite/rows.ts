@@ -1,15 +1,19 @@
-import type { CallFacts, EventKind, Evidence, SecurityEvent, Server, Transport } from '../../core/event.js';
+import type { CallFacts, SecurityEvent } from '../../core/event.js';
 import type { SourcePosition } from '../../sources/types.js';
-import type { AuditEntry, Decision, DecisionAction, DecisionOrigin, KnownGoodPair, NewDecision, StoredEvent } from '../types.js';
+import type { Decision, NewDecision, StoredEvent } from '../types.js';
+import * as shared from '../rows.js';
+import type { Nullable } from '../rows.js';
 import { cidrRange, ipKey } from './keys.js';
 
 /**
- * Row shapes as SQLite returns them, and the mapping both ways. Optional fields map to NULL and back to an
- * absent property (not `undefined`), so what a caller stores is what it reads back.
+ * Row shapes as SQLite returns them, and the mapping both ways: SQLite's encodings (0/1, JSON text) are undone
+ * here, the rest is the shared mapping of store/rows.ts.
  */
 
-type Nullable<T> = T | null;
+export { auditFromRow, knownGoodFromRow } from '../rows.js';
+export type { AuditRow, KnownGoodRow } from '../rows.js';
 
+/** An events row as SQLite returns it: booleans as 0/1, JSON as text. */
 export interface EventRow {
   id: number;
   at: number;
@@ -64,31 +68,15 @@ export function eventParams(e: SecurityEvent): unknown[] {
 }
 
 export function eventFromRow(row: EventRow): StoredEvent {
-  const event: StoredEvent = {
-    id: row.id,
-    at: row.at,
-    kind: row.kind as EventKind,
-    server: row.server as Server,
-    evidence: row.evidence as Evidence,
-    raw: row.raw,
-  };
-  if (row.ip !== null) event.ip = row.ip;
-  if (row.port !== null) event.port = row.port;
-  if (row.transport !== null) event.transport = row.transport as Transport;
-  if (row.account !== null) event.account = row.account;
-  if (row.domain !== null) event.domain = row.domain;
-  if (row.destination !== null) event.destination = row.destination;
-  if (row.user_agent !== null) event.userAgent = row.user_agent;
-  if (row.call_id !== null) event.callId = row.call_id;
-  if (row.sensor !== null) event.sensor = row.sensor;
-  if (row.pattern !== null) event.pattern = row.pattern;
-  if (row.reason !== null) event.reason = row.reason;
-  if (row.tampered) event.tampered = true;
-  if (row.candidates !== null) event.candidates = JSON.parse(row.candidates) as string[];
-  if (row.call !== null && row.call !== undefined) event.call = JSON.parse(row.call) as CallFacts;
-  return event;
+  return shared.eventFromRow({
+    ...row,
+    tampered: row.tampered === 1,
+    candidates: row.candidates === null ? null : (JSON.parse(row.candidates) as string[]),
+    call: row.call === null || row.call === undefined ? null : (JSON.parse(row.call) as CallFacts),
+  });
 }
 
+/** A decisions row as SQLite returns it. */
 export interface DecisionRow {
   id: number;
   at: number;
@@ -156,61 +144,12 @@ export function decisionParams(d: NewDecision): unknown[] {
 }
 
 export function decisionFromRow(row: DecisionRow): Decision {
-  const action = row.action as DecisionAction;
-  const decision: Decision = {
-    id: row.id,
-    at: row.at,
-    target: row.target,
-    targetType: row.target_type as Decision['targetType'],
-    action,
-    origin: row.origin as DecisionOrigin,
-    reason: row.reason,
-    level: row.level,
-    evidence: row.evidence as Evidence,
-    eventCount: row.event_count,
+  return shared.decisionFromRow({
+    ...row,
+    event_ids: row.event_ids === null ? null : (JSON.parse(row.event_ids) as number[]),
     policy: JSON.parse(row.policy) as Decision['policy'],
-    dryRun: row.dry_run === 1,
-  };
-  if (row.rule !== null) decision.rule = row.rule;
-  if (row.actor !== null) decision.actor = row.actor;
-  // A ban without a length is permanent (null); a report has no length at all, so NULL reads back as absent.
-  if (row.duration_ms !== null || action === 'ban') decision.durationMs = row.duration_ms;
-  if (row.expires_at !== null || action === 'ban') decision.expiresAt = row.expires_at;
-  if (row.first_event_at !== null) decision.firstEventAt = row.first_event_at;
-  if (row.last_event_at !== null) decision.lastEventAt = row.last_event_at;
-  if (row.event_ids !== null) decision.eventIds = JSON.parse(row.event_ids) as number[];
-  if (row.sensor !== null) decision.sensor = row.sensor;
-  if (row.revoked_at !== null) decision.revokedAt = row.revoked_at;
-  if (row.revoked_by !== null) decision.revokedBy = row.revoked_by;
-  if (row.revoke_reason !== null) decision.revokeReason = row.revoke_reason;
-  return decision;
-}
-
-export interface KnownGoodRow {
-  ip: string;
-  account: string;
-  first_seen: number;
-  last_seen: number;
-  count: number;
-}
-
-export function knownGoodFromRow(row: KnownGoodRow): KnownGoodPair {
-  return { ip: row.ip, account: row.account, firstSeen: row.first_seen, lastSeen: row.last_seen, count: row.count };
-}
-
-export interface AuditRow {
-  at: number;
-  actor: string;
-  action: string;
-  target: string;
-  reason: string;
-  detail: Nullable<string>;
-}
-
-export function auditFromRow(row: AuditRow): AuditEntry {
-  const entry: AuditEntry = { at: row.at, actor: row.actor, action: row.action, target: row.target, reason: row.reason };
-  if (row.detail !== null) entry.detail = row.detail;
-  return entry;
+    dry_run: row.dry_run === 1,
+  });
 }
 
 export interface PositionRow {
