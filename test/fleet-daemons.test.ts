@@ -3,32 +3,8 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../src/store/testing/postgres-server.js';
-import { cli, startDaemon, tempDir, type RunningDaemon } from './helpers.js';
+import { asteriskStamp, cli, dryRunJournal, type RunningDaemon, startDaemon, tempDir, waitFor, wrongPasswordLine } from './helpers.js';
 
-const pad = (n: number): string => String(n).padStart(2, '0');
-function stamp(d = new Date()): string {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-const wrongPassword = (ip: string): string =>
-  `[${stamp()}] NOTICE[1638] chan_sip.c: Registration from '<sip:1001@192.0.2.10>' failed for '${ip}:5060' - Wrong password\n`;
-
-/** What a dry-run enforcer journalled: the targets banned and unbanned, in order. */
-function journal(path: string): { op: string; target: string }[] {
-  try {
-    return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string; target: string });
-  } catch {
-    return [];
-  }
-}
-
-async function until(probe: () => boolean, ms: number, what: string): Promise<number> {
-  const start = Date.now();
-  while (!probe()) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return Date.now() - start;
-}
 
 const skip = postgresSkipReason();
 
@@ -45,7 +21,7 @@ describe('fleet: two daemons sharing PostgreSQL', { skip }, () => {
     server = await startPostgres();
     const url = await server.createDatabase();
     for (const [name, n] of [['pbx-a', a], ['pbx-b', b]] as const) {
-      writeFileSync(n.log, `[${stamp()}] VERBOSE[1] asterisk.c: Asterisk Ready.\n`);
+      writeFileSync(n.log, `[${asteriskStamp()}] VERBOSE[1] asterisk.c: Asterisk Ready.\n`);
       writeFileSync(n.config, [
         `node: ${name}`, `store: { postgres: "${url}" }`, `sources: [{ id: ast, type: file, path: ${n.log}, format: asterisk, startAt: start }]`,
         'allow: [127.0.0.0/8]', `enforce: { backend: dry-run, journal: ${n.journal} }`, '',
@@ -62,26 +38,26 @@ describe('fleet: two daemons sharing PostgreSQL', { skip }, () => {
     for (const n of [a, b]) daemons.push(startDaemon(n.config));
     await Promise.all(daemons.map((d) => d.waitForLog(/fleet: enforced every active ban/)));
     const started = Date.now();
-    for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPassword('203.0.113.77'));
+    for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPasswordLine('203.0.113.77'));
     await daemons[0]!.waitForLog(/banned 203\.0\.113\.77/);
     const banned = Date.now();
-    await until(() => journal(b.journal).some((e) => e.op === 'ban' && e.target === '203.0.113.77'), 1000, 'node B enforces the ban of node A');
+    await waitFor(() => dryRunJournal(b.journal).some((e) => e.op === 'ban' && e.target === '203.0.113.77'), 1000, 'node B enforces the ban of node A');
     const onB = daemons[1]!.logs.find((l) => /banned 203\.0\.113\.77 \(fleet, bruteforce\)/.test(l.msg));
     assert.ok(onB, 'node B logs where the ban came from');
     assert.ok(Date.now() - banned < 1000, `propagated in ${Date.now() - banned} ms (log line to ban on A: ${banned - started} ms)`);
 
     assert.equal(cli(['unban', '203.0.113.77', '--reason', 'customer', '--config', b.config]).status, 0);
     for (const n of [a, b]) {
-      await until(() => journal(n.journal).some((e) => e.op === 'unban' && e.target === '203.0.113.77'), 1500, `${n.config} lifts it`);
+      await waitFor(() => dryRunJournal(n.journal).some((e) => e.op === 'unban' && e.target === '203.0.113.77'), 1500, `${n.config} lifts it`);
     }
   });
 
   it('a phone that registered on node B is known-good on node A: its failures there are a misconfigured device, not a ban', async () => {
-    appendFileSync(b.log, `[${stamp()}] VERBOSE[1638] chan_sip.c: Registered SIP '1001' at 198.51.100.9:5060\n`);
+    appendFileSync(b.log, `[${asteriskStamp()}] VERBOSE[1638] chan_sip.c: Registered SIP '1001' at 198.51.100.9:5060\n`);
     await daemons[1]!.waitForLog(/source started/);
     // Node A reads the pairs other nodes learned every 2 s.
     await new Promise((r) => setTimeout(r, 3000));
-    for (let i = 0; i < 6; i++) appendFileSync(a.log, wrongPassword('198.51.100.9'));
+    for (let i = 0; i < 6; i++) appendFileSync(a.log, wrongPasswordLine('198.51.100.9'));
     await daemons[0]!.waitForLog(/reported 198\.51\.100\.9: misconfigured device/, 5000);
     assert.ok(!daemons[0]!.logs.some((l) => /^banned 198\.51\.100\.9/.test(l.msg)));
   });
@@ -90,9 +66,9 @@ describe('fleet: two daemons sharing PostgreSQL', { skip }, () => {
     const added = cli(['allow', 'add', '203.0.113.88', '--reason', 'customer ACME', '--config', b.config]);
     assert.equal(added.status, 0, added.stderr);
     await daemons[0]!.waitForLog(/shared allowlist loaded from the store/, 5000);
-    assert.ok(journal(a.journal).some((e) => e.op === 'allow' && (e as { count?: number }).count === 2), 'config 127.0.0.0/8 plus the shared entry');
-    for (let i = 0; i < 6; i++) appendFileSync(a.log, wrongPassword('203.0.113.88'));
-    for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPassword('203.0.113.89'));
+    assert.ok(dryRunJournal(a.journal).some((e) => e.op === 'allow' && (e as { count?: number }).count === 2), 'config 127.0.0.0/8 plus the shared entry');
+    for (let i = 0; i < 6; i++) appendFileSync(a.log, wrongPasswordLine('203.0.113.88'));
+    for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPasswordLine('203.0.113.89'));
     await daemons[0]!.waitForLog(/banned 203\.0\.113\.89/);
     assert.ok(!daemons[0]!.logs.some((l) => /banned 203\.0\.113\.88/.test(l.msg)), 'the allowlisted address is not banned');
     const audit = JSON.parse(cli(['why', '203.0.113.88', '--json', '--config', a.config]).stdout) as { audit: { action: string }[] };
@@ -109,7 +85,7 @@ describe('fleet: two daemons sharing PostgreSQL', { skip }, () => {
     const resync = await late.waitForLog(/fleet: enforced every active ban of the fleet/) as { msg: string; bans?: number };
     assert.equal(resync.bans, 2, 'the /24 and 203.0.113.89 (the first ban was lifted)');
     // The dry-run journal records a reconcile as a count: the kernel set now holds exactly the fleet's bans.
-    assert.ok(journal(c.journal).some((e) => e.op === 'reconcile' && (e as { count?: number }).count === 2));
+    assert.ok(dryRunJournal(c.journal).some((e) => e.op === 'reconcile' && (e as { count?: number }).count === 2));
     const listed = JSON.parse(cli(['list', '--json', '--config', c.config]).stdout) as { target: string }[];
     assert.deepEqual(listed.map((d) => d.target).sort(), ['198.51.100.0/24', '203.0.113.89']);
   });

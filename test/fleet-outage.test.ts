@@ -3,32 +3,8 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { postgresSkipReason, startPostgres, type PostgresServer } from '../src/store/testing/postgres-server.js';
-import { cli, startDaemon, tempDir, type RunningDaemon } from './helpers.js';
+import { asteriskStamp, cli, dryRunJournal, type RunningDaemon, startDaemon, tempDir, waitFor, wrongPasswordLine } from './helpers.js';
 
-const pad = (n: number): string => String(n).padStart(2, '0');
-function stamp(d = new Date()): string {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-const wrongPassword = (ip: string): string =>
-  `[${stamp()}] NOTICE[1638] chan_sip.c: Registration from '<sip:1001@192.0.2.10>' failed for '${ip}:5060' - Wrong password\n`;
-
-/** What a dry-run enforcer journalled: the targets banned and unbanned, in order. */
-function journal(path: string): { op: string; target?: string }[] {
-  try {
-    return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string; target?: string });
-  } catch {
-    return [];
-  }
-}
-
-async function until(probe: () => boolean, ms: number, what: string): Promise<number> {
-  const start = Date.now();
-  while (!probe()) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return Date.now() - start;
-}
 
 /**
  * Whether a node enforces `target`, made by another node: the watch applied it (a log line), or a resync
@@ -57,7 +33,7 @@ describe('fleet: a PostgreSQL outage', { skip }, () => {
     server = await startPostgres();
     url = await server.createDatabase();
     for (const n of [a, b]) {
-      writeFileSync(n.log, `[${stamp()}] VERBOSE[1] asterisk.c: Asterisk Ready.\n`);
+      writeFileSync(n.log, `[${asteriskStamp()}] VERBOSE[1] asterisk.c: Asterisk Ready.\n`);
       writeFileSync(n.config, [
         `node: ${n.name}`, `store: { postgres: "${url}", spool: ${n.spool} }`,
         `sources: [{ id: ast, type: file, path: ${n.log}, format: asterisk, startAt: start }]`,
@@ -79,13 +55,13 @@ describe('fleet: a PostgreSQL outage', { skip }, () => {
 
     const attackersOfA = ['203.0.113.1', '203.0.113.2', '203.0.113.3'];
     for (const ip of attackersOfA) {
-      for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPassword(ip));
+      for (let i = 0; i < 5; i++) appendFileSync(a.log, wrongPasswordLine(ip));
       // The kernel first: the ban must not wait on the store that is gone.
-      await until(() => journal(a.journal).some((e) => e.op === 'ban' && e.target === ip), 2000, `node A bans ${ip} with PostgreSQL down`);
+      await waitFor(() => dryRunJournal(a.journal).some((e) => e.op === 'ban' && e.target === ip), 2000, `node A bans ${ip} with PostgreSQL down`);
     }
     await onA.waitForLog(/fleet: PostgreSQL is unreachable/);
-    for (let i = 0; i < 5; i++) appendFileSync(b.log, wrongPassword('203.0.113.50'));
-    await until(() => journal(b.journal).some((e) => e.op === 'ban' && e.target === '203.0.113.50'), 2000, 'node B bans its own attacker with PostgreSQL down');
+    for (let i = 0; i < 5; i++) appendFileSync(b.log, wrongPasswordLine('203.0.113.50'));
+    await waitFor(() => dryRunJournal(b.journal).some((e) => e.op === 'ban' && e.target === '203.0.113.50'), 2000, 'node B bans its own attacker with PostgreSQL down');
     const spooled = readFileSync(a.spool, 'utf8');
     for (const ip of attackersOfA) assert.ok(spooled.includes(`"target":"${ip}"`), `${ip} is in node A's spool on disk`);
 
@@ -105,18 +81,18 @@ describe('fleet: a PostgreSQL outage', { skip }, () => {
     await server.restart();
     await restarted.waitForLog(/fleet: storing the writes spooled during the last outage/, 10_000);
     await restarted.waitForLog(/fleet: enforced every active ban/, 10_000);
-    await until(() => !readFileSync(b.spool, 'utf8').includes('203.0.113.50'), 10_000, 'node B stores its spooled decision');
+    await waitFor(() => !readFileSync(b.spool, 'utf8').includes('203.0.113.50'), 10_000, 'node B stores its spooled decision');
 
     const stored = await server.query<{ target: string; n: number }>(
       'SELECT target, count(*)::int AS n FROM decisions GROUP BY target ORDER BY target', [], new URL(url).pathname.slice(1),
     );
     assert.deepEqual(stored, [...attackersOfA, '203.0.113.50'].map((target) => ({ target, n: 1 })), 'every decision made offline, stored exactly once');
-    for (const ip of attackersOfA) await until(() => enforces(onB, ip, 4), 5000, `node B enforces ${ip} of node A`);
-    await until(() => enforces(restarted, '203.0.113.50', 4), 5000, 'node A enforces the ban node B made offline');
+    for (const ip of attackersOfA) await waitFor(() => enforces(onB, ip, 4), 5000, `node B enforces ${ip} of node A`);
+    await waitFor(() => enforces(restarted, '203.0.113.50', 4), 5000, 'node A enforces the ban node B made offline');
     // Node B's watch resyncs after the outage only once its own queue is stored: a resync read before would lift
     // the ban it made offline (the fleet's list did not have it yet), and the replay would not bring it back.
     const after = (msg: RegExp): number => onB.logs.findIndex((l, i) => i > onB.logs.findIndex((o) => /PostgreSQL is unreachable/.test(o.msg)) && msg.test(l.msg));
-    await until(() => after(/fleet: enforced every active ban/) >= 0, 8000, 'node B resyncs after the outage');
+    await waitFor(() => after(/fleet: enforced every active ban/) >= 0, 8000, 'node B resyncs after the outage');
     assert.ok(after(/fleet: PostgreSQL is back/) >= 0 && after(/fleet: PostgreSQL is back/) < after(/fleet: enforced every active ban/));
     // Node B's own offline ban came back to it under its stored id: known as its own, not enforced twice.
     assert.equal(onB.logs.filter((l) => l.msg.startsWith('banned 203.0.113.50')).length, 1);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,4 +72,24 @@ export async function waitFor<T>(probe: () => T | undefined | null | false, time
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** An Asterisk log timestamp in local time (the configs of these tests leave `timezone` at local). */
+export function asteriskStamp(d = new Date()): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A failed registration (chan_sip): the default bruteforce rule bans on five within a minute. */
+export const wrongPasswordLine = (ip: string, account = '1001'): string =>
+  `[${asteriskStamp()}] NOTICE[1638] chan_sip.c: Registration from '<sip:${account}@192.0.2.10>' failed for '${ip}:5060' - Wrong password\n`;
+
+/** What a dry-run enforcer journalled (`enforce.journal`), in order; empty until the file exists. */
+export function dryRunJournal(path: string): { op: string; target?: string; count?: number }[] {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string; target?: string; count?: number });
+  } catch {
+    return [];
+  }
 }
