@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startDaemon, tempDir, type RunningDaemon } from './helpers.js';
+import { cdrLine, type RunningDaemon, startDaemon, tempDir } from './helpers.js';
 
 /**
  * The call-authorisation endpoint in the real daemon: the dialplan's question over HTTP, answered from the same
@@ -12,17 +12,6 @@ import { startDaemon, tempDir, type RunningDaemon } from './helpers.js';
  */
 const TOKEN = 'daemon-token-5f0c1e9a7b3d';
 
-const pad = (n: number): string => String(n).padStart(2, '0');
-const utc = (d: Date): string =>
-  `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-
-/** A Master.csv line for a call of `account` to `dst` that ended now after `seconds` (answered 5 s in). */
-function cdr(account: string, dst: string, seconds: number, uniqueId: string): string {
-  const end = new Date();
-  const start = new Date(end.getTime() - seconds * 1000);
-  const answer = new Date(start.getTime() + 5000);
-  return `"","${account}","${dst}","from-internal","""Desk"" <${account}>","PJSIP/${account}-00000001","PJSIP/trunk-00000001","Dial","PJSIP/${dst}@trunk","${utc(start)}","${utc(answer)}","${utc(end)}",${seconds},${seconds - 5},"ANSWERED","DOCUMENTATION","${uniqueId}"\n`;
-}
 
 describe('call authorisation in the daemon: HTTP -> fraud state -> allow or deny', () => {
   const dir = tempDir('sw-authz-');
@@ -70,7 +59,7 @@ describe('call authorisation in the daemon: HTTP -> fraud state -> allow or deny
   });
 
   it('after a critical incident from the CDRs, denies the account\'s risky calls, naming the incident', async () => {
-    appendFileSync(csv, cdr('1002', '00882161234567', 10_000, '1795230600.2'));
+    appendFileSync(csv, cdrLine('1002', '00882161234567', 10_000, '1795230600.2'));
     await daemon!.waitForLog(/toll-fraud incident opened/);
     const body = (await (await ask({ account: '1002', destination: '0037167000999' })).json()) as Record<string, string>;
     assert.equal(body.decision, 'deny');

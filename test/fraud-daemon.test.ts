@@ -2,23 +2,12 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cli, startDaemon, tempDir, type RunningDaemon } from './helpers.js';
+import { cdrLine, cli, type RunningDaemon, startDaemon, tempDir, utcStamp } from './helpers.js';
 
 /**
  * The toll-fraud detector in the real daemon: Asterisk CDRs appended to Master.csv become call events, the
  * detector files its findings into an incident, the daemon logs it, stores it, and `why <account>` shows it.
  */
-const pad = (n: number): string => String(n).padStart(2, '0');
-const utc = (d: Date): string =>
-  `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-
-/** A Master.csv line for a call of `account` to `dst` that ended now after `seconds` (answered 5 s in). */
-function cdr(account: string, dst: string, seconds: number, uniqueId: string): string {
-  const end = new Date();
-  const start = new Date(end.getTime() - seconds * 1000);
-  const answer = new Date(start.getTime() + 5000);
-  return `"","${account}","${dst}","from-internal","""Desk"" <${account}>","PJSIP/${account}-0000000${uniqueId.slice(-1)}","PJSIP/trunk-00000001","Dial","PJSIP/${dst}@trunk","${utc(start)}","${utc(answer)}","${utc(end)}",${seconds},${seconds - 5},"ANSWERED","DOCUMENTATION","${uniqueId}"\n`;
-}
 
 describe('toll fraud in the daemon: CDRs -> incident -> store -> why', () => {
   const dir = tempDir('sw-fraud-');
@@ -42,8 +31,8 @@ describe('toll fraud in the daemon: CDRs -> incident -> store -> why', () => {
   it('a domestic call is nothing; a long call to a satellite number opens a critical incident', async () => {
     daemon = startDaemon(config);
     await daemon.waitForLog(/source started/);
-    appendFileSync(csv, cdr('1001', '02079460000', 120, '1795230600.1'));
-    appendFileSync(csv, cdr('1002', '00882161234567', 10_000, '1795230600.2'));
+    appendFileSync(csv, cdrLine('1001', '02079460000', 120, '1795230600.1'));
+    appendFileSync(csv, cdrLine('1002', '00882161234567', 10_000, '1795230600.2'));
     await daemon.waitForLog(/toll-fraud incident opened/);
     const lines = daemon.logs.filter((l) => String(l.msg).startsWith('toll-fraud'));
     assert.ok(lines.every((l) => (l as { account?: string }).account === '1002'), `only the satellite call is news: ${JSON.stringify(lines)}`);
@@ -90,7 +79,7 @@ describe('toll fraud in the daemon, enforce mode: a stolen account\'s new source
     await daemon?.stop();
   });
   const registered = (account: string, ip: string, at: Date): string =>
-    `[${utc(at)}] SECURITY[2345] res_security_log.c: SecurityEvent="SuccessfulAuth",EventTV="${at.toISOString().replace('Z', '+0000')}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${account}",SessionID="s${at.getTime()}",LocalAddress="IPV4/UDP/203.0.113.10/5060",RemoteAddress="IPV4/UDP/${ip}/5062",UsingPassword="1"\n`;
+    `[${utcStamp(at)}] SECURITY[2345] res_security_log.c: SecurityEvent="SuccessfulAuth",EventTV="${at.toISOString().replace('Z', '+0000')}",Severity="Informational",Service="PJSIP",EventVersion="1",AccountID="${account}",SessionID="s${at.getTime()}",LocalAddress="IPV4/UDP/203.0.113.10/5060",RemoteAddress="IPV4/UDP/${ip}/5062",UsingPassword="1"\n`;
 
   it('registration from a new address, then a risky call: the new address is banned by rule fraud', async () => {
     daemon = startDaemon(config);
@@ -98,7 +87,7 @@ describe('toll fraud in the daemon, enforce mode: a stolen account\'s new source
     appendFileSync(security, registered('1005', '81.2.69.160', new Date(Date.now() - 86_400_000)));
     appendFileSync(security, registered('1005', '198.51.100.66', new Date(Date.now() - 120_000)));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    appendFileSync(csv, cdr('1005', '0037167000123', 30, '1795230600.5'));
+    appendFileSync(csv, cdrLine('1005', '0037167000123', 30, '1795230600.5'));
     await daemon.waitForLog(/banned 198\.51\.100\.66/);
     const list = JSON.parse(cli(['list', '--json', '--config', config]).stdout) as { target: string; rule?: string }[];
     assert.deepEqual(list.map((d) => [d.target, d.rule]), [['198.51.100.66', 'fraud']], 'the usual address 81.2.69.160 is not banned');

@@ -93,3 +93,15 @@ export function dryRunJournal(path: string): { op: string; target?: string; coun
     return [];
   }
 }
+
+/** A log timestamp in UTC (configs with `timezone: UTC`). */
+export const utcStamp = (d: Date): string =>
+  `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+
+/** An Asterisk Master.csv line (UTC times) for a call of `account` to `dst` that ended now after `seconds`, answered 5 s in. */
+export function cdrLine(account: string, dst: string, seconds: number, uniqueId: string): string {
+  const end = new Date();
+  const start = new Date(end.getTime() - seconds * 1000);
+  const answer = new Date(start.getTime() + 5000);
+  return `"","${account}","${dst}","from-internal","""Desk"" <${account}>","PJSIP/${account}-0000000${uniqueId.slice(-1)}","PJSIP/trunk-00000001","Dial","PJSIP/${dst}@trunk","${utcStamp(start)}","${utcStamp(answer)}","${utcStamp(end)}",${seconds},${seconds - 5},"ANSWERED","DOCUMENTATION","${uniqueId}"\n`;
+}
