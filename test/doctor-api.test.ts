@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../src/core/testing/ports.js';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSmtp, type SmtpSink } from '../src/alerts/testing.js';
@@ -18,13 +18,6 @@ function doctor(config: string): Promise<{ status: number | null; out: string }>
   });
 }
 
-async function deadPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('sipwarden doctor: API and alerts', () => {
   const dir = tempDir('sw-doctor-api-');
@@ -56,7 +49,7 @@ describe('sipwarden doctor: API and alerts', () => {
   });
 
   it('a dead SMTP server is a failure with the fix', async () => {
-    const config = write('b.yaml', [`alerts: { email: { smtp: { host: 127.0.0.1, port: ${await deadPort()} }, from: a@example.net, to: [b@example.net] } }`]);
+    const config = write('b.yaml', [`alerts: { email: { smtp: { host: 127.0.0.1, port: ${await freePort()} }, from: a@example.net, to: [b@example.net] } }`]);
     const r = await doctor(config);
     assert.equal(r.status, 1, r.out);
     assert.match(r.out, /FAIL {2}alerts: SMTP server 127\.0\.0\.1: .*\n {6}fix: check alerts\.email\.smtp/);

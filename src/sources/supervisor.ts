@@ -1,5 +1,6 @@
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { sleep } from '../core/sleep.js';
 
 export interface SuperviseOptions {
   signal: AbortSignal;
@@ -12,17 +13,6 @@ export interface SuperviseOptions {
   onFailure?: (detail: string) => void;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Runs `task` until the signal aborts, restarting it with exponential backoff whenever it throws or ends

@@ -1,5 +1,5 @@
 import type { CallFacts, EventKind, Evidence, Server, Transport } from '../core/event.js';
-import type { AuditEntry, Decision, DecisionAction, DecisionOrigin, KnownGoodPair, PolicyStep, StoredEvent } from './types.js';
+import type { ApiToken, AuditEntry, Decision, DecisionAction, DecisionOrigin, KnownGoodPair, PolicyStep, Role, StoredEvent } from './types.js';
 
 /**
  * Rows as every store reads them once its driver's own encodings are undone (JSON parsed, booleans as booleans),
@@ -127,4 +127,22 @@ export function auditFromRow(row: AuditRow): AuditEntry {
   const entry: AuditEntry = { at: row.at, actor: row.actor, action: row.action, target: row.target, reason: row.reason };
   if (row.detail !== null) entry.detail = row.detail;
   return entry;
+}
+
+export interface TokenRow {
+  id: number;
+  name: string;
+  role: string;
+  created_at: number;
+  created_by: string;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export function tokenFromRow(row: TokenRow): ApiToken {
+  return {
+    id: row.id, name: row.name, role: row.role as Role, createdAt: row.created_at, createdBy: row.created_by,
+    ...(row.last_used_at !== null ? { lastUsedAt: row.last_used_at } : {}),
+    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/core/testing/ports.js';
 import { join } from 'node:path';
 import { cli, startDaemon, tempDir, waitFor, type RunningDaemon } from '../helpers.js';
 
@@ -16,16 +16,7 @@ export function authOk(ip: string, account: string): string {
   return ` 1(29317) NOTICE: <script>: sipwarden: auth-ok src=${ip} port=5060 proto=udp method=REGISTER user=[${account}] realm=[pbx.example.com] ua=[Yealink SIP-T46S 66.86.0.15]\n`;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 function createToken(config: string, role: string, name: string): string {
   const created = cli(['token', 'create', '--role', role, '--name', name, '--config', config]);

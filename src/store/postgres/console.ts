@@ -1,4 +1,5 @@
 import type { EventKind } from '../../core/event.js';
+import { tokenFromRow, type TokenRow } from '../rows.js';
 import { swError } from '../../core/errors.js';
 import type { ApiToken, Decision, DecisionQuery, EventStats, Role, StoredAuditEntry } from '../types.js';
 import { Params, text, type Database, type Queryable } from './db.js';
@@ -11,23 +12,6 @@ const NOT_ATTACKS = ['auth-success', 'call-start', 'call-answer', 'call-end'];
 /** PostgreSQL's code for a unique-constraint violation. */
 const UNIQUE_VIOLATION = '23505';
 
-interface TokenRow {
-  id: number;
-  name: string;
-  role: string;
-  created_at: number;
-  created_by: string;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-function tokenFromRow(row: TokenRow): ApiToken {
-  return {
-    id: row.id, name: row.name, role: row.role as Role, createdAt: row.created_at, createdBy: row.created_by,
-    ...(row.last_used_at !== null ? { lastUsedAt: row.last_used_at } : {}),
-    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-  };
-}
 
 async function oneToken(db: Queryable, sql: string, params: unknown[]): Promise<ApiToken | undefined> {
   const [row] = (await db.query<TokenRow>(sql, params)).rows;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { sleep } from '../../core/sleep.js';
 import type { Clock } from '../../core/clock.js';
 import type { Decision } from '../types.js';
 import { storeError, type Queryable } from './db.js';
@@ -32,17 +33,6 @@ export interface WatchDeps {
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 
-function sleep(signal: AbortSignal, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Runs until `signal` aborts: LISTENs on one dedicated connection, loads each notified decision and hands it to
@@ -125,6 +115,6 @@ export async function watchDecisions(
     if (signal.aborted) return;
     // A connection that stayed up long enough to resync was healthy: the next loss starts the backoff afresh.
     retryMs = resynced ? RETRY_MIN_MS : Math.min(retryMs * 2, RETRY_MAX_MS);
-    await sleep(signal, retryMs);
+    await sleep(retryMs, signal);
   }
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { tokenFromRow, type TokenRow } from '../rows.js';
 import type { EventKind } from '../../core/event.js';
 import { swError } from '../../core/errors.js';
 import type { ApiToken, Decision, DecisionQuery, EventStats, Role, StoredAuditEntry } from '../types.js';
@@ -10,23 +11,6 @@ type Prepare = (sql: string) => Database.Statement;
 const DEFAULT_LIMIT = 100;
 const FAILURE_KINDS = ['auth-failure', 'unknown-account', 'acl-denied'];
 
-interface TokenRow {
-  id: number;
-  name: string;
-  role: string;
-  created_at: number;
-  created_by: string;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-function tokenFromRow(row: TokenRow): ApiToken {
-  return {
-    id: row.id, name: row.name, role: row.role as Role, createdAt: row.created_at, createdBy: row.created_by,
-    ...(row.last_used_at !== null ? { lastUsedAt: row.last_used_at } : {}),
-    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-  };
-}
 
 /** What the API and the console read: filtered decision lists, the audit trail, dashboard counts, tokens. */
 export class ConsoleTables {

@@ -14,28 +14,12 @@ export { auditFromRow, knownGoodFromRow } from '../rows.js';
 export type { AuditRow, KnownGoodRow } from '../rows.js';
 
 /** An events row as SQLite returns it: booleans as 0/1, JSON as text. */
-export interface EventRow {
-  id: number;
-  at: number;
-  kind: string;
-  ip: Nullable<string>;
-  port: Nullable<number>;
-  transport: Nullable<string>;
-  account: Nullable<string>;
-  domain: Nullable<string>;
-  destination: Nullable<string>;
-  user_agent: Nullable<string>;
-  call_id: Nullable<string>;
-  server: string;
-  sensor: Nullable<string>;
-  evidence: string;
-  pattern: Nullable<string>;
-  reason: Nullable<string>;
+export type EventRow = Omit<shared.EventRow, 'tampered' | 'candidates' | 'call'> & {
   tampered: number;
   candidates: Nullable<string>;
-  raw: string;
-  call: Nullable<string>;
-}
+  /** Absent in rows of a database from before the call column (migration 3). */
+  call?: Nullable<string>;
+};
 
 export const INSERT_EVENT = `INSERT INTO events (at, kind, ip, ip_key, port, transport, account, domain, destination,
   user_agent, call_id, server, sensor, evidence, pattern, reason, tampered, candidates, raw, call)
@@ -76,32 +60,12 @@ export function eventFromRow(row: EventRow): StoredEvent {
   });
 }
 
-/** A decisions row as SQLite returns it. */
-export interface DecisionRow {
-  id: number;
-  at: number;
-  target: string;
-  target_type: string;
-  action: string;
-  origin: string;
-  rule: Nullable<string>;
-  reason: string;
-  actor: Nullable<string>;
-  duration_ms: Nullable<number>;
-  expires_at: Nullable<number>;
-  level: number;
-  evidence: string;
-  event_count: number;
-  first_event_at: Nullable<number>;
-  last_event_at: Nullable<number>;
+/** A decisions row as SQLite returns it: booleans as 0/1, JSON as text. */
+export type DecisionRow = Omit<shared.DecisionRow, 'event_ids' | 'policy' | 'dry_run'> & {
   event_ids: Nullable<string>;
   policy: string;
   dry_run: number;
-  sensor: Nullable<string>;
-  revoked_at: Nullable<number>;
-  revoked_by: Nullable<string>;
-  revoke_reason: Nullable<string>;
-}
+};
 
 export const INSERT_DECISION = `INSERT INTO decisions (at, target, target_type, net_start, net_end, action, origin,
   rule, reason, actor, duration_ms, expires_at, level, evidence, event_count, first_event_at, last_event_at,
