@@ -5,18 +5,10 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Geo } from '../geo/index.js';
 import type { Role, Store } from '../store/types.js';
+import type { HealthReport } from '../daemon/health.js';
 import type { FailureLimiter, Principal, Sessions } from './auth.js';
 
-/** What the daemon reports about itself for `/healthz`, `/api/v1/health` and the dashboard. */
-export interface HealthReport {
-  node: string;
-  version: string;
-  startedAt: number;
-  enforcer: { name: string; ok: boolean; detail?: string; checkedAt?: number };
-  sources: { id: string; type: string; state: 'running' | 'restarting'; restarts: number; lastError?: string; lastEventAt?: number }[];
-  feeds: { id: string; ok: boolean; entries?: number; syncedAt?: number; detail?: string }[];
-  activeBans: number;
-}
+export type { HealthReport };
 
 export interface ApiDeps {
   config: Config;

@@ -10,7 +10,7 @@ import type { SecurityEvent } from '../core/event.js';
 import type { SourcePosition } from '../sources/types.js';
 import type { Decision, DecisionChange, NewDecision, Store } from '../store/types.js';
 import type { Alerter } from '../alerts/alerter.js';
-import type { HealthReport } from '../api/context.js';
+import type { HealthReport } from './health.js';
 import type { Metrics } from '../metrics/index.js';
 import { FeedManager } from '../feeds/manager.js';
 import { createFleetRules, type FleetRules } from '../fleet/index.js';

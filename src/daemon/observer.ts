@@ -1,6 +1,6 @@
 import type { Alerter } from '../alerts/alerter.js';
 import { alertForBan, alertForBudget, alertForEnforcer, alertForFraud, alertForMisconfiguredDevice, alertForSource } from '../alerts/build.js';
-import type { HealthReport } from '../api/context.js';
+import type { HealthReport } from './health.js';
 import type { Clock } from '../core/clock.js';
 import type { SecurityEvent } from '../core/event.js';
 import type { FraudChange } from '../fraud/monitor.js';

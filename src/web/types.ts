@@ -4,7 +4,7 @@
  * User-Agents, dialled numbers, reasons quoting a log line): render it only as a text node.
  */
 
-import type { HealthReport } from '../api/context.js';
+import type { HealthReport } from '../daemon/health.js';
 import type { Story } from '../explain/story.js';
 import type { Decision, Role } from '../store/types.js';
 
